@@ -1,0 +1,4 @@
+using System.CommandLine;
+
+var root = new RootCommand("Flowers: teach a classifier your labelled photos by transfer learning, then label new ones.");
+return root.Parse(args).Invoke();
