@@ -117,6 +117,6 @@ public static partial class DatasetSplitter
 
     private sealed record Photo(string Class, string Name, string ContentHash)
     {
-        public string Image => $"{Class}/{Name}";
+        public string Image { get; } = $"{Class}/{Name}";
     }
 }
