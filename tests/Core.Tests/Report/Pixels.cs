@@ -1,0 +1,36 @@
+using SkiaSharp;
+
+namespace Flowers.Tests.Report;
+
+/// <summary>Reads pictures back for assertions about what was drawn.</summary>
+internal static class Pixels
+{
+    public static SKBitmap Decode(byte[] png) =>
+        SKBitmap.Decode(png) ?? throw new InvalidDataException("not a decodable image");
+
+    public static double Luminance(SKColor c) => 0.2126 * c.Red + 0.7152 * c.Green + 0.0722 * c.Blue;
+
+    public static double Saturation(SKColor c)
+    {
+        c.ToHsv(out _, out float s, out _);
+        return s;
+    }
+
+    public static int Count(SKBitmap bitmap, SKRectI area, Func<SKColor, bool> predicate)
+    {
+        int count = 0;
+        for (int y = Math.Max(0, area.Top); y < Math.Min(bitmap.Height, area.Bottom); y++)
+            for (int x = Math.Max(0, area.Left); x < Math.Min(bitmap.Width, area.Right); x++)
+                if (predicate(bitmap.GetPixel(x, y))) count++;
+        return count;
+    }
+
+    /// <summary>Pixels clearly darker than the white page: text or photo, not background.</summary>
+    public static int Dark(SKBitmap bitmap, SKRectI area, double below = 110) =>
+        Count(bitmap, area, c => Luminance(c) < below);
+
+    public static int Distinct(SKBitmap bitmap) => bitmap.Pixels.Select(p => (uint)p).Distinct().Count();
+
+    public static double NonWhiteShare(SKBitmap bitmap) =>
+        (double)bitmap.Pixels.Count(p => Luminance(p) < 245) / (bitmap.Width * bitmap.Height);
+}
