@@ -18,9 +18,10 @@ public sealed class PhotoDecoder(int size, PhotoLimits? limits = null)
     public int Size { get; } = size > 0 ? size : throw new ArgumentOutOfRangeException(nameof(size));
     public PhotoLimits Limits { get; } = limits ?? new PhotoLimits();
 
-    // Mitchell is a good general resampler for upscaling and mild shrinking; for stronger shrinking
-    // (after the JPEG codec's own 1/2, 1/4, 1/8 scaling) mipmaps avoid aliasing.
-    static readonly SKSamplingOptions Cubic = new(SKCubicResampler.Mitchell);
+    // Bilinear for growing and mild shrinking: a Mitchell cubic costs 2.5x as much (~2.5 ms vs ~1 ms a photo, a
+    // real share next to ~30 ms of inference). For stronger shrinking (what
+    // is left after the JPEG codec's own 1/2, 1/4, 1/8 scaling) mipmaps avoid aliasing.
+    static readonly SKSamplingOptions Bilinear = new(SKFilterMode.Linear);
     static readonly SKSamplingOptions Mipmapped = new(SKFilterMode.Linear, SKMipmapMode.Linear);
     static readonly SKColorSpace Srgb = SKColorSpace.CreateSrgb();
 
@@ -78,7 +79,7 @@ public sealed class PhotoDecoder(int size, PhotoLimits? limits = null)
             canvas.Scale((float)Size / uprightW, (float)Size / uprightH);
             canvas.Concat(UprightMatrix(origin, w, h));
             var shrink = Math.Max((float)uprightW / Size, (float)uprightH / Size);
-            canvas.DrawImage(image, 0, 0, shrink > 2f ? Mipmapped : Cubic);
+            canvas.DrawImage(image, 0, 0, shrink > 2f ? Mipmapped : Bilinear);
         }
         var uprightSource = turned ? (height, width) : (width, height);
         return new PhotoPixels(Size, target.GetPixelSpan().ToArray(), uprightSource.Item1, uprightSource.Item2, format);
