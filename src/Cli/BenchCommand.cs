@@ -1,0 +1,262 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Flowers.Featurize;
+using Microsoft.ML.OnnxRuntime;
+using Spectre.Console;
+
+namespace Flowers.Cli;
+
+/// <summary>One measured figure of `flowers bench`: a median over repeats, and the target it must meet (if any).</summary>
+public sealed record BenchFigure(string Name, double Measured, string Unit, double? Target = null, IReadOnlyList<double>? Samples = null)
+{
+    /// <summary>Null when the figure has no target (reported for information).</summary>
+    public bool? Holds => Target is { } t ? Measured >= t : null;
+}
+
+/// <summary>What every benchmark gets: the photos, how often to repeat, where to say what it is doing.</summary>
+public sealed record BenchContext(string Dataset, IReadOnlyList<string> Photos, int Repeat, string? RepoRoot, IAnsiConsole Console);
+
+/// <summary>
+/// `flowers bench`: measures the product's speed claims side by side in one run and prints a table of
+/// figure, measured, target, holds?. Benchmarks are a list: add one to <see cref="Benchmarks"/> to add figures.
+/// </summary>
+public static class BenchCommand
+{
+    static readonly List<Func<BenchContext, IEnumerable<BenchFigure>>> Benchmarks = [FeaturizeBenchmark.Run];
+
+    public static Command Create()
+    {
+        var dataset = new Option<DirectoryInfo?>("--dataset") { Description = "Class-per-folder photos (default ../shared/datasets/flowers128 beside the repo)" };
+        var limit = new Option<int>("--limit") { Description = "Photos to use, spread over the classes", DefaultValueFactory = _ => 400 };
+        var repeat = new Option<int>("--repeat") { Description = "Repeats; figures are medians", DefaultValueFactory = _ => 3 };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file" };
+        var command = new Command("bench", "Measure featurization speed against bare ONNX Runtime and ML.NET's own pipeline") { dataset, limit, repeat, json };
+        command.SetAction(parse => Run(parse.GetValue(dataset), parse.GetValue(limit), parse.GetValue(repeat), parse.GetValue(json)));
+        return command;
+    }
+
+    static int Run(DirectoryInfo? datasetOption, int limit, int repeat, FileInfo? jsonFile)
+    {
+        var console = AnsiConsole.Console;
+        var root = RepoRoot();
+        var dataset = datasetOption?.FullName ?? DefaultDataset(root);
+        if (dataset is null || !Directory.Exists(dataset))
+        {
+            console.MarkupLineInterpolated($"[red]No dataset:[/] pass --dataset DIR (a folder with one subfolder of photos per class).");
+            return 2;
+        }
+        if (limit < 1 || repeat < 1)
+        {
+            console.MarkupLine("[red]--limit and --repeat must be at least 1[/]");
+            return 2;
+        }
+        var photos = Spread(dataset, limit);
+        console.MarkupLineInterpolated($"bench: {photos.Count} photos from {dataset}, {repeat} repeat(s), {Environment.ProcessorCount} cores");
+
+        var context = new BenchContext(dataset, photos, repeat, root, console);
+        var figures = Benchmarks.SelectMany(b => b(context)).ToList();
+
+        var table = new Table().AddColumns("figure", "measured", "target", "holds?");
+        foreach (var f in figures)
+            table.AddRow(Markup.Escape(f.Name), $"{f.Measured:0.###} {Markup.Escape(f.Unit)}",
+                f.Target is { } t ? $">= {t:0.###}" : "",
+                f.Holds switch { true => "[green]yes[/]", false => "[red]no[/]", null => "" });
+        console.Write(table);
+
+        if (jsonFile is not null)
+        {
+            var report = new { dataset, photos = photos.Count, repeat, cores = Environment.ProcessorCount, figures };
+            File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, JsonOptions));
+            console.MarkupLineInterpolated($"wrote {jsonFile.FullName}");
+        }
+        return figures.Any(f => f.Holds == false) ? 1 : 0;
+    }
+
+    static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Up to <paramref name="limit"/> photos, taken evenly from the sorted list so every class is in.</summary>
+    static List<string> Spread(string dataset, int limit)
+    {
+        var all = Directory.GetDirectories(dataset).Order(StringComparer.Ordinal)
+            .SelectMany(d => Directory.GetFiles(d).Order(StringComparer.Ordinal)).ToList();
+        if (all.Count <= limit) return all;
+        return Enumerable.Range(0, limit).Select(i => all[(int)((long)i * all.Count / limit)]).ToList();
+    }
+
+    static string? RepoRoot()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "Flowers.sln"))) return d.FullName;
+        return null;
+    }
+
+    static string? DefaultDataset(string? root)
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("FLOWERS_DATASET_DIR");
+        if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
+        return root is null ? null : Path.GetFullPath(Path.Combine(root, "..", "shared", "datasets", "flowers128"));
+    }
+
+    internal static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
+
+/// <summary>
+/// Featurization throughput, three ways on the same photos, interleaved within each repeat so that load from
+/// other processes hits all three alike: (1) PhotoFeaturizer.FeaturizeAll from file bytes (decode overlapped with
+/// inference), (2) bare ONNX Runtime on the already decoded and preprocessed tensors (same model and session
+/// settings, same concurrency), (3) ML.NET's LoadImages -> ResizeImages -> ExtractPixels -> DnnFeaturizeImage,
+/// in a child process (bench/MlNetReference). All at 224 px, one view per photo: the work ML.NET does.
+/// </summary>
+static class FeaturizeBenchmark
+{
+    public static IEnumerable<BenchFigure> Run(BenchContext context)
+    {
+        var console = context.Console;
+        var options = new FeaturizerOptions { InputSize = 224, MirroredView = false };
+        var cold = Stopwatch.StartNew();
+        using var featurizer = PhotoFeaturizer.Create(options);
+        var coldStart = cold.Elapsed.TotalSeconds;
+
+        // Decode once up front for the bare baseline: it measures inference alone.
+        var tensors = context.Photos.Select(p => TryPrepare(featurizer, p)).OfType<float[]>().ToList();
+        var model = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel);
+        using var sessionOptions = PhotoFeaturizer.CreateSessionOptions(options.IntraOpThreads);
+        using var bare = new InferenceSession(model.OnnxBytes, sessionOptions);
+        var reference = MlNetReference.Locate(context, console);
+
+        // Warm-up: JIT, ORT's first-run allocations, the page cache.
+        Drain(featurizer.FeaturizeAll(context.Photos.Take(10).Select(Read)));
+        Bare(bare, tensors.Take(10).ToList(), options);
+
+        var ours = new List<double>();
+        var bareRates = new List<double>();
+        var mlnet = new List<double>();
+        double? mlnetColdStart = null;
+        for (var r = 0; r < context.Repeat; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            var done = Drain(featurizer.FeaturizeAll(context.Photos.Select(Read)));
+            ours.Add(done / sw.Elapsed.TotalSeconds);
+            bareRates.Add(Bare(bare, tensors, options));
+            if (reference is not null && MlNetReference.Measure(reference, context, console) is { } m)
+            {
+                mlnet.Add(m.ImagesPerSecond);
+                mlnetColdStart ??= m.ColdStartSeconds;
+            }
+            console.MarkupLineInterpolated(
+                $"  repeat {r + 1}: featurizer {ours[^1]:0.0} img/s, bare ONNX Runtime {bareRates[^1]:0.0} img/s{(mlnet.Count > r ? $", ML.NET {mlnet[^1]:0.0} img/s" : "")}");
+        }
+
+        var o = BenchCommand.Median(ours);
+        var b = BenchCommand.Median(bareRates);
+        yield return new BenchFigure($"featurize 224 px, FeaturizeAll from files ({options.ConcurrentRuns} runs x {options.IntraOpThreads} thread)", o, "img/s", Samples: ours);
+        yield return new BenchFigure("bare ONNX Runtime on decoded tensors", b, "img/s", Samples: bareRates);
+        yield return new BenchFigure("featurize / bare ONNX Runtime", o / b, "x", 0.9);
+        if (mlnet.Count > 0)
+        {
+            var m = BenchCommand.Median(mlnet);
+            yield return new BenchFigure("ML.NET DnnFeaturizeImage pipeline", m, "img/s", Samples: mlnet);
+            yield return new BenchFigure("featurize / ML.NET pipeline", o / m, "x", 1.5);
+        }
+        yield return new BenchFigure("featurizer cold start (load + edit model, session)", coldStart, "s");
+        if (mlnetColdStart is { } mc) yield return new BenchFigure("ML.NET pipeline cold start (Fit)", mc, "s");
+    }
+
+    static PhotoBytes Read(string path) => new(path, File.ReadAllBytes(path));
+
+    static float[]? TryPrepare(PhotoFeaturizer featurizer, string path)
+    {
+        try { return featurizer.Prepare(featurizer.Decoder.Decode(File.ReadAllBytes(path))); }
+        catch (PhotoRejectedException) { return null; }
+    }
+
+    static int Drain(IEnumerable<FeaturizeOutcome> outcomes) => outcomes.Count(o => o.Succeeded);
+
+    /// <summary>Images a second of plain session.Run calls over prepared tensors, with the featurizer's concurrency.</summary>
+    static double Bare(InferenceSession session, IReadOnlyList<float[]> tensors, FeaturizerOptions options)
+    {
+        var size = options.InputSize;
+        var sw = Stopwatch.StartNew();
+        Parallel.ForEach(tensors, new ParallelOptions { MaxDegreeOfParallelism = options.ConcurrentRuns }, input =>
+        {
+            using var tensor = OrtValue.CreateTensorValueFromMemory(input, [1, 3, size, size]);
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, [ResNet18Model.InputName], [tensor], [ResNet18Model.OutputName]);
+        });
+        return tensors.Count / sw.Elapsed.TotalSeconds;
+    }
+}
+
+/// <summary>Runs bench/MlNetReference (built on first use) and reads its one JSON line.</summary>
+static class MlNetReference
+{
+    public sealed record Result(double ImagesPerSecond, double ColdStartSeconds);
+
+    public static string? Locate(BenchContext context, IAnsiConsole console)
+    {
+        if (context.RepoRoot is null)
+        {
+            console.MarkupLine("[yellow]ML.NET reference skipped: run from the repository (bench/MlNetReference is built from source)[/]");
+            return null;
+        }
+        var output = Path.Combine(context.RepoRoot, ".build", "mlnet-reference");
+        var dll = Path.Combine(output, "MlNetReference.dll");
+        var project = Path.Combine(context.RepoRoot, "bench", "MlNetReference", "MlNetReference.csproj");
+        var stale = !File.Exists(dll) || Directory.GetFiles(Path.GetDirectoryName(project)!, "*.cs*")
+            .Any(f => File.GetLastWriteTimeUtc(f) > File.GetLastWriteTimeUtc(dll));
+        if (stale)
+        {
+            console.MarkupLine("building bench/MlNetReference (ML.NET's own pipeline, a separate process)...");
+            var (code, _, error) = Exec("dotnet", ["build", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet"]);
+            if (code != 0)
+            {
+                console.MarkupLineInterpolated($"[yellow]ML.NET reference skipped: build failed: {error}[/]");
+                return null;
+            }
+        }
+        return dll;
+    }
+
+    public static Result? Measure(string dll, BenchContext context, IAnsiConsole console)
+    {
+        var list = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllLines(list, context.Photos);
+            var (code, output, error) = Exec("dotnet", [dll, "--files", list, "--warmup", "10"]);
+            var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.TrimStart().StartsWith('{'));
+            if (code != 0 || line is null)
+            {
+                console.MarkupLineInterpolated($"[yellow]ML.NET reference failed ({code}): {error}[/]");
+                return null;
+            }
+            using var json = JsonDocument.Parse(line);
+            var rates = json.RootElement.GetProperty("imagesPerSecond").EnumerateArray().Select(e => e.GetDouble()).ToList();
+            return new Result(BenchCommand.Median(rates), json.RootElement.GetProperty("coldStartSeconds").GetDouble());
+        }
+        finally { File.Delete(list); }
+    }
+
+    static (int Code, string Output, string Error) Exec(string file, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {file}");
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output, error.Result.Trim());
+    }
+}

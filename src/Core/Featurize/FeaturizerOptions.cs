@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+
+namespace Flowers.Featurize;
+
+/// <summary>
+/// How photos become features. The fields that change the features (<see cref="InputSize"/>,
+/// <see cref="MultiLevel"/>, <see cref="MirroredView"/>, <see cref="PerPixelMean"/>) make up the featurizer's
+/// Id; the rest only tune speed.
+/// </summary>
+public sealed record FeaturizerOptions
+{
+    /// <summary>Side of the square the photo is stretched to before it enters the network.</summary>
+    public int InputSize { get; init; } = 224;
+
+    /// <summary>Globally pooled outputs of all four residual stages (960 values) instead of the last (512).</summary>
+    public bool MultiLevel { get; init; } = true;
+
+    /// <summary>Also featurize the photo mirrored left to right, as Views[1] (training augmentation, test-time averaging).</summary>
+    public bool MirroredView { get; init; } = true;
+
+    /// <summary>Subtract the 224x224 ImageNet mean image (resampled to the input size) rather than three channel means.</summary>
+    public bool PerPixelMean { get; init; } = true;
+
+    /// <summary>ONNX Runtime threads inside one inference.</summary>
+    public int IntraOpThreads { get; init; } = 1;
+
+    /// <summary>Inferences <see cref="PhotoFeaturizer.FeaturizeAll"/> runs at once (each using <see cref="IntraOpThreads"/>).</summary>
+    public int ConcurrentRuns { get; init; } = 2;
+
+    /// <summary>Decompression-bomb guard.</summary>
+    public PhotoLimits Limits { get; init; } = new();
+
+    /// <summary>Folder holding ResNet18Onnx/ and ResNetPrepOnnx/; null = DnnImageModels/ beside the app.</summary>
+    [JsonIgnore]
+    public string? ModelDirectory { get; init; }
+
+    /// <summary>E.g. "resnet18-ml960-224-flip": names the features these options produce.</summary>
+    [JsonIgnore]
+    public string Id =>
+        $"resnet18-{(MultiLevel ? "ml960" : "512")}-{InputSize}{(MirroredView ? "-flip" : "")}{(PerPixelMean ? "" : "-chmean")}";
+
+    public int ViewCount => MirroredView ? 2 : 1;
+
+    internal void Validate()
+    {
+        if (InputSize is < 32 or > 1024) throw new ArgumentOutOfRangeException(nameof(InputSize), InputSize, "between 32 and 1024");
+        if (IntraOpThreads < 1) throw new ArgumentOutOfRangeException(nameof(IntraOpThreads));
+        if (ConcurrentRuns < 1) throw new ArgumentOutOfRangeException(nameof(ConcurrentRuns));
+    }
+}

@@ -1,0 +1,165 @@
+using SkiaSharp;
+
+namespace Flowers.Featurize;
+
+/// <summary>
+/// Sizes beyond which a photo is refused before any pixel is decoded: a few hundred bytes of PNG header can
+/// claim 50000x50000 pixels (a decompression bomb) and would otherwise cost gigabytes.
+/// </summary>
+public sealed record PhotoLimits(long MaxPixels = 40_000_000, int MaxSide = 20_000);
+
+/// <summary>
+/// Turns encoded photo bytes (JPEG, PNG, WebP, BMP, GIF: its first frame) into upright pixels stretched to
+/// a square of the network's input size. EXIF orientation is honoured, colour profiles are converted to
+/// sRGB, grey, CMYK and 16-bit sources come out as 8-bit RGB. Thread-safe (it holds no state).
+/// </summary>
+public sealed class PhotoDecoder(int size, PhotoLimits? limits = null)
+{
+    public int Size { get; } = size > 0 ? size : throw new ArgumentOutOfRangeException(nameof(size));
+    public PhotoLimits Limits { get; } = limits ?? new PhotoLimits();
+
+    // Bilinear for growing and mild shrinking: a Mitchell cubic costs 2.5x as much (~2.5 ms vs ~1 ms a photo, a
+    // real share next to ~30 ms of inference). For stronger shrinking (what
+    // is left after the JPEG codec's own 1/2, 1/4, 1/8 scaling) mipmaps avoid aliasing.
+    static readonly SKSamplingOptions Bilinear = new(SKFilterMode.Linear);
+    static readonly SKSamplingOptions Mipmapped = new(SKFilterMode.Linear, SKMipmapMode.Linear);
+    static readonly SKColorSpace Srgb = SKColorSpace.CreateSrgb();
+
+    /// <exception cref="PhotoRejectedException">The bytes are not a photo we can read.</exception>
+    public PhotoPixels Decode(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.IsEmpty) throw new PhotoRejectedException("empty file");
+        using var data = SKData.CreateCopy(encoded);
+        using var stream = new SKMemoryStream(data);
+        using var codec = SKCodec.Create(stream, out var created)
+            ?? throw new PhotoRejectedException(WhyNoCodec(encoded, created));
+
+        var format = FormatName(codec.EncodedFormat);
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if (width <= 0 || height <= 0)
+            throw new PhotoRejectedException($"truncated or corrupt {format}");
+        if (width > Limits.MaxSide || height > Limits.MaxSide || (long)width * height > Limits.MaxPixels)
+            throw new PhotoRejectedException(
+                $"too large: {width}x{height} pixels (limit {Limits.MaxPixels / 1e6:0.#} megapixels, {Limits.MaxSide} pixels a side)");
+
+        // Big JPEGs: let the codec decode at 1/2, 1/4 or 1/8 scale (far cheaper than full size + shrink),
+        // as long as both sides stay at least the output size.
+        var decoded = new SKSizeI(width, height);
+        var wanted = Math.Max((float)Size / width, (float)Size / height);
+        if (wanted < 1f)
+        {
+            var scaled = codec.GetScaledDimensions(wanted);
+            if (scaled.Width >= Size && scaled.Height >= Size && scaled.Width < width) decoded = scaled;
+        }
+
+        var info = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Premul, Srgb);
+        using var source = new SKBitmap(info);
+        var result = codec.GetPixels(info, source.GetPixels(), new SKCodecOptions(0));
+        if (result != SKCodecResult.Success)
+            throw new PhotoRejectedException(result == SKCodecResult.IncompleteInput || result == SKCodecResult.ErrorInInput
+                ? $"truncated or corrupt {format}"
+                : $"cannot decode {format} ({result})");
+        source.SetImmutable();
+
+        return Draw(source, codec.EncodedOrigin, width, height, format);
+    }
+
+    PhotoPixels Draw(SKBitmap source, SKEncodedOrigin origin, int width, int height, string format)
+    {
+        var (w, h) = (source.Width, source.Height);
+        var turned = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop
+            or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        var (uprightW, uprightH) = turned ? (h, w) : (w, h);
+
+        using var target = new SKBitmap(new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul, Srgb));
+        using (var canvas = new SKCanvas(target))
+        using (var image = SKImage.FromBitmap(source))
+        {
+            canvas.Clear(SKColors.Black); // transparent areas end up black, as premultiplied pixels do
+            canvas.Scale((float)Size / uprightW, (float)Size / uprightH);
+            canvas.Concat(UprightMatrix(origin, w, h));
+            var shrink = Math.Max((float)uprightW / Size, (float)uprightH / Size);
+            canvas.DrawImage(image, 0, 0, shrink > 2f ? Mipmapped : Bilinear);
+        }
+        var uprightSource = turned ? (height, width) : (width, height);
+        return new PhotoPixels(Size, target.GetPixelSpan().ToArray(), uprightSource.Item1, uprightSource.Item2, format);
+    }
+
+    /// <summary>Maps encoded pixel coordinates to upright ones (the EXIF orientation, as Skia defines it).</summary>
+    static SKMatrix UprightMatrix(SKEncodedOrigin origin, int w, int h) => origin switch
+    {
+        SKEncodedOrigin.TopRight => new SKMatrix(-1, 0, w, 0, 1, 0, 0, 0, 1),
+        SKEncodedOrigin.BottomRight => new SKMatrix(-1, 0, w, 0, -1, h, 0, 0, 1),
+        SKEncodedOrigin.BottomLeft => new SKMatrix(1, 0, 0, 0, -1, h, 0, 0, 1),
+        SKEncodedOrigin.LeftTop => new SKMatrix(0, 1, 0, 1, 0, 0, 0, 0, 1),
+        SKEncodedOrigin.RightTop => new SKMatrix(0, -1, h, 1, 0, 0, 0, 0, 1),
+        SKEncodedOrigin.RightBottom => new SKMatrix(0, -1, h, -1, 0, w, 0, 0, 1),
+        SKEncodedOrigin.LeftBottom => new SKMatrix(0, 1, 0, -1, 0, w, 0, 0, 1),
+        _ => SKMatrix.Identity,
+    };
+
+    static string WhyNoCodec(ReadOnlySpan<byte> bytes, SKCodecResult result)
+    {
+        var sniffed = Sniff(bytes);
+        return sniffed switch
+        {
+            null => "not an image (unrecognised format)",
+            "HEIF/AVIF" => "unsupported image format (HEIF/AVIF)",
+            _ => $"truncated or corrupt {sniffed}",
+        };
+    }
+
+    /// <summary>The format the first bytes claim, so that a damaged JPEG is not called "not an image".</summary>
+    static string? Sniff(ReadOnlySpan<byte> b)
+    {
+        if (b.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8])) return "JPEG";
+        if (b.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])) return "PNG";
+        if (b.StartsWith("GIF8"u8)) return "GIF";
+        if (b.StartsWith("BM"u8) && b.Length >= 14) return "BMP";
+        if (b.Length >= 12 && b.StartsWith("RIFF"u8) && b[8..12].SequenceEqual("WEBP"u8)) return "WebP";
+        if (b.Length >= 12 && b[4..8].SequenceEqual("ftyp"u8)) return "HEIF/AVIF";
+        return null;
+    }
+
+    static string FormatName(SKEncodedImageFormat format) => format switch
+    {
+        SKEncodedImageFormat.Jpeg => "JPEG",
+        SKEncodedImageFormat.Png => "PNG",
+        SKEncodedImageFormat.Webp => "WebP",
+        SKEncodedImageFormat.Gif => "GIF",
+        SKEncodedImageFormat.Bmp => "BMP",
+        _ => format.ToString().ToUpperInvariant(),
+    };
+}
+
+/// <summary>
+/// A decoded photo: upright, stretched to <see cref="Size"/> x <see cref="Size"/>, opaque 8-bit RGBA rows.
+/// </summary>
+/// <param name="SourceWidth">Upright width of the photo as encoded.</param>
+public sealed record PhotoPixels(int Size, byte[] Rgba, int SourceWidth, int SourceHeight, string Format)
+{
+    /// <summary>Planar R, G, B planes of 0..255 values: what ML.NET's ExtractPixels produces by default.</summary>
+    public float[] ToPlanarRgb()
+    {
+        var plane = Size * Size;
+        var planar = new float[3 * plane];
+        for (var i = 0; i < plane; i++)
+        {
+            planar[i] = Rgba[4 * i];
+            planar[plane + i] = Rgba[4 * i + 1];
+            planar[2 * plane + i] = Rgba[4 * i + 2];
+        }
+        return planar;
+    }
+
+    /// <summary>The same photo mirrored left to right.</summary>
+    public PhotoPixels Mirrored()
+    {
+        var mirrored = new byte[Rgba.Length];
+        var row = 4 * Size;
+        for (var y = 0; y < Size; y++)
+            for (var x = 0; x < Size; x++)
+                Rgba.AsSpan(y * row + 4 * x, 4).CopyTo(mirrored.AsSpan(y * row + 4 * (Size - 1 - x), 4));
+        return this with { Rgba = mirrored };
+    }
+}

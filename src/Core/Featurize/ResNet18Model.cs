@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Onnx;
+
+namespace Flowers.Featurize;
+
+/// <summary>
+/// The ImageNet ResNet18 that NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 ships (a CNTK export,
+/// fixed input 1x3x224x224, fixed 7x7 average pool), edited once per process so that it
+/// <list type="bullet">
+/// <item>takes any batch size and any input height/width (dynamic N, H, W),</item>
+/// <item>pools globally instead of over a fixed 7x7 window, and</item>
+/// <item>optionally also pools the outputs of the three earlier residual stages (multi-level: 64+128+256+512
+/// = 960 features), which costs nothing at run time and classifies better than the last stage alone.</item>
+/// </list>
+/// Output <see cref="OutputName"/> is [N, Dimension]; its last 512 values are the network's usual features.
+/// </summary>
+public sealed class ResNet18Model
+{
+    public const string InputName = "Input247";
+    public const string OutputName = "Features";
+    const string FinalPoolOp = "AveragePool";
+
+    static readonly ConcurrentDictionary<(string, bool), Lazy<ResNet18Model>> Loaded = new();
+
+    /// <summary>The edited model, ready for an ONNX Runtime session.</summary>
+    public byte[] OnnxBytes { get; }
+    /// <summary>Channels of each pooled stage, earliest first (one entry unless multi-level).</summary>
+    public IReadOnlyList<int> StageChannels { get; }
+    public int Dimension => StageChannels.Sum();
+    public bool MultiLevel => StageChannels.Count > 1;
+
+    ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels) =>
+        (OnnxBytes, StageChannels) = (onnxBytes, stageChannels);
+
+    /// <summary>DnnImageModels/ beside the application, where the NuGet package copies its models.</summary>
+    public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
+
+    public static string OnnxPath(string modelDirectory) => Path.Combine(modelDirectory, "ResNet18Onnx", "ResNet18.onnx");
+
+    /// <summary>Loads and edits the model; the edited bytes are kept for the life of the process.</summary>
+    public static ResNet18Model Load(string? modelDirectory = null, bool multiLevel = true)
+    {
+        var path = Path.GetFullPath(OnnxPath(modelDirectory ?? DefaultDirectory));
+        return Loaded.GetOrAdd((path, multiLevel), key => new Lazy<ResNet18Model>(() => Edit(key.Item1, key.Item2))).Value;
+    }
+
+    static ResNet18Model Edit(string path, bool multiLevel)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException(
+                $"ResNet18 model not found at {path}: reference NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18, which copies it beside the app", path);
+        var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        var graph = model.Graph;
+
+        // Fixed shapes recorded for every intermediate tensor would contradict dynamic H/W: let ORT infer them.
+        graph.ValueInfo.Clear();
+        var input = graph.Input.Single(i => i.Name == InputName);
+        var dims = input.Type.TensorType.Shape.Dim;
+        dims[0] = new TensorShapeProto.Types.Dimension { DimParam = "N" };
+        dims[2] = new TensorShapeProto.Types.Dimension { DimParam = "H" };
+        dims[3] = new TensorShapeProto.Types.Dimension { DimParam = "W" };
+
+        var finalPool = graph.Node.Single(n => n.OpType == FinalPoolOp);
+        var stageEnds = multiLevel ? EarlierStageEnds(graph) : [];
+        stageEnds.Add(finalPool.Input[0]);
+        graph.Node.Remove(finalPool);
+
+        var pooled = new List<string>();
+        foreach (var stage in stageEnds)
+        {
+            var name = $"{stage}_GlobalPool";
+            graph.Node.Add(new NodeProto { OpType = "GlobalAveragePool", Name = name, Input = { stage }, Output = { name } });
+            pooled.Add(name);
+        }
+        var joined = pooled[0];
+        if (pooled.Count > 1)
+        {
+            joined = "AllStages_GlobalPool";
+            graph.Node.Add(new NodeProto
+            {
+                OpType = "Concat", Name = joined, Input = { pooled }, Output = { joined },
+                Attribute = { new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 } },
+            });
+        }
+        graph.Node.Add(new NodeProto
+        {
+            OpType = "Flatten", Name = OutputName, Input = { joined }, Output = { OutputName },
+            Attribute = { new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 } },
+        });
+
+        var channels = stageEnds.Select(s => Channels(graph, s)).ToList();
+        graph.Output.Clear();
+        graph.Output.Add(new ValueInfoProto
+        {
+            Name = OutputName,
+            Type = new TypeProto
+            {
+                TensorType = new TypeProto.Types.Tensor
+                {
+                    ElemType = (int)TensorProto.Types.DataType.Float,
+                    Shape = new TensorShapeProto
+                    {
+                        Dim = { new TensorShapeProto.Types.Dimension { DimParam = "N" },
+                                new TensorShapeProto.Types.Dimension { DimValue = channels.Sum() } },
+                    },
+                },
+            },
+        });
+        return new ResNet18Model(model.ToByteArray(), channels);
+    }
+
+    /// <summary>
+    /// Outputs of the residual stages before the last: the ReLU after a residual Add whose output feeds a
+    /// stride-2 convolution (the next stage's downsampling).
+    /// </summary>
+    static List<string> EarlierStageEnds(GraphProto graph)
+    {
+        var producers = graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
+        var ends = new List<string>();
+        foreach (var relu in graph.Node.Where(n => n.OpType == "Relu"))
+        {
+            var afterAdd = producers.TryGetValue(relu.Input[0], out var p) && p.OpType == "Add";
+            var feedsDownsampling = graph.Node.Any(n => n.OpType == "Conv" && n.Input[0] == relu.Output[0]
+                && n.Attribute.Any(a => a.Name == "strides" && a.Ints.Contains(2)));
+            if (afterAdd && feedsDownsampling && !ends.Contains(relu.Output[0])) ends.Add(relu.Output[0]);
+        }
+        if (ends.Count != 3)
+            throw new InvalidDataException($"ResNet18.onnx: expected 3 earlier residual stages, found {ends.Count}");
+        return ends;
+    }
+
+    /// <summary>Channels of a tensor: the output channels of the convolution nearest upstream.</summary>
+    static int Channels(GraphProto graph, string tensor)
+    {
+        var producers = graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
+        var weights = graph.Initializer.ToDictionary(t => t.Name);
+        var pending = new Queue<string>([tensor]);
+        while (pending.Count > 0)
+        {
+            if (!producers.TryGetValue(pending.Dequeue(), out var node)) continue;
+            if (node.OpType == "Conv") return (int)weights[node.Input[1]].Dims[0];
+            foreach (var i in node.Input) pending.Enqueue(i);
+        }
+        throw new InvalidDataException($"ResNet18.onnx: cannot tell the channels of {tensor}");
+    }
+}

@@ -1,0 +1,138 @@
+using Flowers.Featurize;
+using SkiaSharp;
+
+namespace Flowers.Tests.Featurize;
+
+[Collection(FeaturizerCollection.Name)]
+public class PhotoFeaturizerTests(FeaturizerFixture fixture)
+{
+    readonly PhotoFeaturizer featurizer = fixture.Featurizer;
+
+    static byte[] Jpeg(int variant, int width = 160, int height = 120)
+    {
+        using var scene = SyntheticPhotos.Scene(width, height, variant);
+        return SyntheticPhotos.Encode(scene, SKEncodedImageFormat.Jpeg, 92);
+    }
+
+    [Fact]
+    public void Features_have_the_promised_shape_and_identity()
+    {
+        Assert.Equal("resnet18-ml960-224-flip", featurizer.Id);
+        Assert.Equal(960, featurizer.Dimension);
+        var features = featurizer.Featurize(Jpeg(1));
+        Assert.Equal(2, features.Views.Length);
+        Assert.All(features.Views, v => Assert.Equal(960, v.Length));
+        Assert.All(features.Views, v => Assert.All(v, x => Assert.True(float.IsFinite(x) && x >= 0))); // pooled ReLU outputs
+        Assert.True(features.Views[0].Count(x => x > 0) > 300, "most features should be active on a busy picture");
+    }
+
+    [Fact]
+    public void Same_photo_same_features_other_photo_other_features()
+    {
+        var a = featurizer.Featurize(Jpeg(1)).Views[0];
+        Assert.Equal(a, featurizer.Featurize(Jpeg(1)).Views[0]);
+        Assert.True(SyntheticPhotos.Cosine(a, featurizer.Featurize(Jpeg(5)).Views[0]) < 0.98);
+    }
+
+    [Fact]
+    public void Second_view_is_the_mirrored_photo()
+    {
+        var pixels = featurizer.Decoder.Decode(Jpeg(2));
+        var views = featurizer.Featurize(pixels).Views;
+        var mirrored = featurizer.Featurize(pixels.Mirrored()).Views[0];
+        Assert.True(SyntheticPhotos.Cosine(views[1], mirrored) > 0.99999);
+        Assert.True(SyntheticPhotos.Cosine(views[0], views[1]) < 0.9999, "the mirrored view should differ");
+    }
+
+    [Fact]
+    public void Exif_rotated_jpeg_gives_the_features_of_the_upright_photo()
+    {
+        using var upright = SyntheticPhotos.Scene(200, 140, 3);
+        using var stored = SyntheticPhotos.RotatedCounterClockwise(upright);
+        var storedJpeg = SyntheticPhotos.Encode(stored, SKEncodedImageFormat.Jpeg, 95);
+
+        var expected = featurizer.Featurize(SyntheticPhotos.Encode(upright, SKEncodedImageFormat.Jpeg, 95)).Views[0];
+        var tagged = featurizer.Featurize(SyntheticPhotos.WithExifOrientation(storedJpeg, 6)).Views[0];
+        var ignored = featurizer.Featurize(storedJpeg).Views[0];
+
+        var withTag = SyntheticPhotos.Cosine(expected, tagged);
+        var withoutTag = SyntheticPhotos.Cosine(expected, ignored);
+        Assert.True(withTag > 0.99, $"cosine to upright {withTag:0.0000}");
+        Assert.True(withoutTag < withTag - 0.01, $"rotated photo without the tag should differ more ({withoutTag:0.0000} vs {withTag:0.0000})");
+    }
+
+    [Fact]
+    public void FeaturizeAll_keeps_order_and_goes_on_past_bad_photos()
+    {
+        var truncated = Jpeg(4)[..300];
+        PhotoBytes[] photos =
+        [
+            new("a.jpg", Jpeg(1)), new("empty.jpg", Array.Empty<byte>()), new("b.jpg", Jpeg(2)),
+            new("notes.txt", "not a photo"u8.ToArray()), new("cut.jpg", truncated), new("c.png", Png(3)),
+            new("d.jpg", Jpeg(1)),
+        ];
+        var outcomes = featurizer.FeaturizeAll(photos).ToList();
+
+        Assert.Equal(photos.Select(p => p.Key), outcomes.Select(o => o.Key));
+        Assert.Equal(["empty file", "not an image (unrecognised format)", "truncated or corrupt JPEG"],
+            outcomes.Where(o => !o.Succeeded).Select(o => o.Error));
+        Assert.All(outcomes.Where(o => o.Succeeded), o => Assert.Null(o.Error));
+        Assert.Equal(4, outcomes.Count(o => o.Succeeded));
+        var single = featurizer.Featurize(Jpeg(2)).Views[0];
+        Assert.True(SyntheticPhotos.Cosine(single, outcomes[2].Features!.Views[0]) > 0.99999);
+        Assert.Equal(outcomes[0].Features!.Views[0], outcomes[6].Features!.Views[0]);
+    }
+
+    static byte[] Png(int variant)
+    {
+        using var scene = SyntheticPhotos.Scene(90, 90, variant);
+        return SyntheticPhotos.Encode(scene, SKEncodedImageFormat.Png);
+    }
+
+    [Fact]
+    public void FeaturizeAll_can_be_cancelled()
+    {
+        using var cts = new CancellationTokenSource();
+        var photos = Enumerable.Range(0, 1000).Select(i => new PhotoBytes($"{i}", Jpeg(i % 3, 64, 64)));
+        var seen = 0;
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+        {
+            foreach (var _ in featurizer.FeaturizeAll(photos, cts.Token))
+                if (++seen == 3) cts.Cancel();
+        });
+        Assert.InRange(seen, 3, 20);
+    }
+
+    [Fact]
+    public void Featurize_throws_the_reason_for_a_bad_photo() =>
+        Assert.Equal("empty file", Assert.Throws<PhotoRejectedException>(() => featurizer.Featurize(ReadOnlySpan<byte>.Empty)).Reason);
+
+    [Fact]
+    public void Other_input_sizes_run_through_the_same_network()
+    {
+        using var small = PhotoFeaturizer.Create(new FeaturizerOptions { InputSize = 128, MultiLevel = false, MirroredView = false });
+        Assert.Equal("resnet18-512-128", small.Id);
+        Assert.Equal(512, small.Dimension);
+        var at128 = small.Featurize(Jpeg(1));
+        var at224 = featurizer.Featurize(Jpeg(1)).Views[0].AsSpan(448);
+        Assert.Single(at128.Views);
+        // The same picture at another scale: related, not equal.
+        var cosine = SyntheticPhotos.Cosine(at128.Views[0], at224);
+        Assert.InRange(cosine, 0.6, 0.9999);
+    }
+
+    [SkippableFact]
+    public void Real_flowers_cluster_by_class()
+    {
+        Skip.IfNot(Flowers128.Directory is not null, Flowers128.Missing);
+        // Nearest class centroid of 8 photos a class, tested on the next 4 of each: chance is 1 in 5.
+        var train = Flowers128.Photos(8);
+        var test = Flowers128.Photos(4, skip: 8);
+        var features = featurizer.FeaturizeAll(train.Concat(test).Select(p => new PhotoBytes(p.Path, File.ReadAllBytes(p.Path))))
+            .ToDictionary(o => o.Key, o => o.Features?.Views[0] ?? throw new Xunit.Sdk.XunitException($"{o.Key}: {o.Error}"));
+        var centroids = train.GroupBy(p => p.Class).ToDictionary(g => g.Key,
+            g => Enumerable.Range(0, 960).Select(i => g.Average(p => features[p.Path][i])).Select(x => (float)x).ToArray());
+        var correct = test.Count(p => centroids.MaxBy(c => SyntheticPhotos.Cosine(features[p.Path], c.Value)).Key == p.Class);
+        Assert.True(correct >= test.Count / 2, $"{correct} of {test.Count} nearest-centroid guesses right");
+    }
+}
