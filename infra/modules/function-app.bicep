@@ -17,9 +17,10 @@ param taskHubName string
 
 param applicationInsightsName string
 
-// 2048 MB (1 vCPU): the featurizer holds ResNet18 (~45 MB of ONNX weights) in ONNX Runtime and works
-// in 300-700 MB per photo batch, two activities at a time (host.json), beside the host and the trained
-// classifier. 512 MB (0.25 vCPU) would run out of memory and crawl; 4096 MB doubles the GB-s price.
+// 2048 MB (1 vCPU): the featurizer (ResNet18, a 64 MB ONNX model, in ONNX Runtime) works in a
+// 300-700 MB working set, host.json lets two activities run at once per instance, and the Functions
+// host and the trained classifier need room too. 512 MB (0.25 vCPU) is too small and too slow;
+// 4096 MB doubles the price of every GB-second for memory the app does not use.
 var instanceMemoryMB = 2048
 
 // Bounds what a burst of uploads or a big fan-out can cost.
