@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using Microsoft.ML;
+
+namespace Flowers.Train;
+
+/// <summary>
+/// Any ML.NET multiclass model (LightGbm): kept as ML.NET's own model zip, scored through a pool of
+/// PredictionEngines because one engine must not be used by two threads at once.
+/// </summary>
+internal sealed class MlNetScorer : IViewScorer
+{
+    public const string KindName = "mlnet-zip";
+
+    private readonly MLContext _ml;
+    private readonly ITransformer _model;
+    private readonly byte[] _zip;
+    private readonly int _classCount;
+    private readonly int _dimension;
+    private readonly ConcurrentBag<PredictionEngine<FeatureRow, ScoreRow>> _engines = new();
+
+    private MlNetScorer(MLContext ml, ITransformer model, byte[] zip, int classCount, int dimension)
+    {
+        _ml = ml;
+        _model = model;
+        _zip = zip;
+        _classCount = classCount;
+        _dimension = dimension;
+    }
+
+    public string Kind => KindName;
+
+    public static MlNetScorer FromTrained(MLContext ml, ITransformer model, DataViewSchema inputSchema, int classCount, int dimension)
+    {
+        using var zip = new MemoryStream();
+        ml.Model.Save(model, inputSchema, zip);
+        return new MlNetScorer(ml, model, zip.ToArray(), classCount, dimension);
+    }
+
+    public static MlNetScorer FromZip(byte[] zip, int classCount, int dimension)
+    {
+        var ml = new MLContext();
+        ITransformer model;
+        try
+        {
+            model = ml.Model.Load(new MemoryStream(zip, writable: false), out _);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"The classifier's ML.NET model cannot be loaded: {e.Message}", e);
+        }
+        return new MlNetScorer(ml, model, zip, classCount, dimension);
+    }
+
+    public void AddProbabilities(float[] view, Span<double> sum)
+    {
+        if (!_engines.TryTake(out var engine))
+            engine = _ml.Model.CreatePredictionEngine<FeatureRow, ScoreRow>(
+                _model, inputSchemaDefinition: FeatureRow.Schema(_classCount, _dimension));
+        float[] score;
+        try
+        {
+            score = engine.Predict(new FeatureRow { Features = view }).Score;
+        }
+        finally
+        {
+            _engines.Add(engine);
+        }
+        if (score.Length != _classCount)
+            throw new InvalidOperationException($"The model scored {score.Length} classes, expected {_classCount}.");
+        // LightGbm's one-vs-all scores need not sum to 1: make them a distribution.
+        double total = 0;
+        foreach (var s in score) total += Math.Max(s, 0);
+        for (var c = 0; c < _classCount; c++)
+            sum[c] += total > 0 ? Math.Max(score[c], 0) / total : 1.0 / _classCount;
+    }
+
+    public void Write(BinaryWriter writer)
+    {
+        writer.Write(_zip.Length);
+        writer.Write(_zip);
+    }
+
+    public static MlNetScorer Read(BinaryReader reader, int classCount, int dimension)
+    {
+        var length = reader.ReadInt32();
+        if (length <= 0 || length > reader.BaseStream.Length - reader.BaseStream.Position)
+            throw new InvalidDataException($"The classifier's ML.NET model length {length} does not fit the file.");
+        return FromZip(reader.ReadBytes(length), classCount, dimension);
+    }
+}
