@@ -1,9 +1,20 @@
+using Flowers.Train;
+
 namespace Flowers.Evaluate;
 
 /// <summary>Turns the classifier's probabilities on the test photos into the run's metrics.</summary>
 public static class Evaluator
 {
     private const double ProbabilityFloor = 1e-15; // as ML.NET's evaluator: one sure mistake must not make log-loss infinite
+
+    /// <summary>Predicts every test photo (view-averaged, in parallel) and scores the predictions.</summary>
+    public static Evaluation Evaluate(TrainedClassifier classifier, IReadOnlyList<LabeledFeatures> test)
+    {
+        var predictions = new PhotoPrediction[test.Count];
+        Parallel.For(0, test.Count, i =>
+            predictions[i] = new PhotoPrediction(test[i].Image, test[i].Label, classifier.Predict(test[i].Features)));
+        return Evaluate(classifier.Classes, predictions);
+    }
 
     /// <summary>Scores <paramref name="predictions"/>; the predicted class is the most probable one (first on a tie).</summary>
     public static Evaluation Evaluate(IReadOnlyList<string> classes, IReadOnlyList<PhotoPrediction> predictions)

@@ -14,6 +14,14 @@ internal readonly record struct TrainingExample(string Image, string Label, IRea
 /// </summary>
 public static class ClassifierTrainer
 {
+    /// <summary>
+    /// Trains on <paramref name="train"/>; <paramref name="progress"/> goes from 0 to 1. Throws
+    /// <see cref="ArgumentException"/> naming the photo or option that is wrong.
+    /// </summary>
+    public static TrainedClassifier Train(IReadOnlyList<string> classes, IReadOnlyList<LabeledFeatures> train,
+        TrainerOptions options, IProgress<double>? progress = null) =>
+        Train(classes, train.Select(t => new TrainingExample(t.Image, t.Label, t.Features.Views)).ToArray(), options, progress);
+
     internal static TrainedClassifier Train(
         IReadOnlyList<string> classes, IReadOnlyList<TrainingExample> train, TrainerOptions options,
         IProgress<double>? progress = null)

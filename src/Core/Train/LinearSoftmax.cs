@@ -29,7 +29,7 @@ internal sealed class LinearSoftmax : IViewScorer
 
     public void AddProbabilities(float[] view, Span<double> sum)
     {
-        Span<double> logits = stackalloc double[ClassCount];
+        Span<double> logits = ClassCount <= 256 ? stackalloc double[ClassCount] : new double[ClassCount];
         var max = double.NegativeInfinity;
         for (var c = 0; c < ClassCount; c++)
         {

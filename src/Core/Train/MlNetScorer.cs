@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Compression;
 using Microsoft.ML;
 
 namespace Flowers.Train;
@@ -33,7 +34,28 @@ internal sealed class MlNetScorer : IViewScorer
     {
         using var zip = new MemoryStream();
         ml.Model.Save(model, inputSchema, zip);
-        return new MlNetScorer(ml, model, zip.ToArray(), classCount, dimension);
+        return new MlNetScorer(ml, model, WithoutTimestamps(zip.ToArray()), classCount, dimension);
+    }
+
+    /// <summary>
+    /// ML.NET stamps each zip entry with the time of saving; a fixed stamp makes the same model the
+    /// same bytes (and so the same model id).
+    /// </summary>
+    private static byte[] WithoutTimestamps(byte[] zip)
+    {
+        var stamp = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        using var output = new MemoryStream();
+        using (var source = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read))
+        using (var target = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+            foreach (var entry in source.Entries)
+            {
+                var copy = target.CreateEntry(entry.FullName, CompressionLevel.Optimal);
+                copy.LastWriteTime = stamp;
+                using var from = entry.Open();
+                using var to = copy.Open();
+                from.CopyTo(to);
+            }
+        return output.ToArray();
     }
 
     public static MlNetScorer FromZip(byte[] zip, int classCount, int dimension)

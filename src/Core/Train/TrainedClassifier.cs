@@ -1,4 +1,5 @@
 using System.Text;
+using Flowers.Featurize;
 
 namespace Flowers.Train;
 
@@ -33,10 +34,13 @@ public sealed class TrainedClassifier
     internal IViewScorer Scorer => _scorer;
 
     /// <summary>Class probabilities of a photo: the mean of its views' probabilities.</summary>
+    public float[] Predict(PhotoFeatures features) => Predict(features.Views);
+
+    /// <summary>Class probabilities of a photo given as its view vectors.</summary>
     public float[] Predict(IReadOnlyList<float[]> views)
     {
         if (views.Count == 0) throw new ArgumentException("A photo needs at least one feature view.", nameof(views));
-        Span<double> sum = stackalloc double[Classes.Count];
+        Span<double> sum = Classes.Count <= 256 ? stackalloc double[Classes.Count] : new double[Classes.Count];
         foreach (var view in views)
         {
             if (view.Length != Dimension)
