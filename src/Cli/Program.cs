@@ -1,5 +1,8 @@
 using System.CommandLine;
+using Flowers.Cli;
 
 var root = new RootCommand("Flowers: teach a classifier your labelled photos by transfer learning, then label new ones.");
-root.Add(Flowers.Cli.BenchCommand.Create());
-return root.Parse(args).Invoke();
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(LabelCommand.Create());
+root.Add(BenchCommand.Create());
+return CommandRunner.Run(root, args);

@@ -1,0 +1,133 @@
+using System.CommandLine;
+using Flowers.Acquire;
+using Flowers.Featurize;
+using Flowers.Split;
+using Flowers.Train;
+using Flowers.Training;
+using Spectre.Console;
+
+namespace Flowers.Cli;
+
+/// <summary>`flowers train`: acquire, split, featurize, train, evaluate and package, showing each stage.</summary>
+public static class TrainCommand
+{
+    private static readonly TrainerOptions Trainer = new();
+    private static readonly FeaturizerOptions Featurizer = new();
+
+    public static Command Create()
+    {
+        var dataset = new Option<string?>("--dataset")
+        {
+            Description = $"Labelled photos, one folder per class: a folder, a .tgz/.tar.gz/.zip file or an http(s) URL [default: {AcquireOptions.DefaultUrl}]",
+        };
+        var output = new Option<string>("--out") { Description = "Folder for metrics.json and model.flowers", Required = true };
+        var testFraction = new Option<double>("--test-fraction")
+        {
+            Description = "Share of each class held out for testing",
+            DefaultValueFactory = _ => SplitOptions.DefaultTestFraction,
+        };
+        var seed = new Option<int>("--seed") { Description = "Seed of the split and the trainer", DefaultValueFactory = _ => SplitOptions.DefaultSeed };
+        var trainer = new Option<string>("--trainer") { Description = "Classifier head", DefaultValueFactory = _ => Trainer.Trainer };
+        trainer.AcceptOnlyFromAmong([.. TrainerOptions.Trainers]);
+        var l2 = new Option<float>("--l2") { Description = "L2 penalty of lbfgs/sdca", DefaultValueFactory = _ => Trainer.L2 };
+        var l1 = new Option<float>("--l1") { Description = "L1 penalty of lbfgs/sdca", DefaultValueFactory = _ => Trainer.L1 };
+        var maxIterations = new Option<int>("--max-iterations") { Description = "lbfgs iterations / sdca passes at most", DefaultValueFactory = _ => Trainer.MaxIterations };
+        var normalize = new Option<bool>("--normalize") { Description = "Standardise features before lbfgs/sdca" };
+        var leaves = new Option<int>("--leaves") { Description = "lightgbm: leaves per tree", DefaultValueFactory = _ => Trainer.NumberOfLeaves };
+        var iterations = new Option<int>("--iterations") { Description = "lightgbm: boosting rounds", DefaultValueFactory = _ => Trainer.NumberOfIterations };
+        var learningRate = new Option<double>("--learning-rate") { Description = "lightgbm: learning rate", DefaultValueFactory = _ => Trainer.LearningRate };
+        var inputSize = new Option<int>("--input-size") { Description = "Side in pixels photos are resized to for the network", DefaultValueFactory = _ => Featurizer.InputSize };
+        var cache = new Option<string?>("--cache") { Description = $"Folder for downloads, extracted data sets and features [default: ${AcquireOptions.CacheEnvironmentVariable} or {new AcquireOptions().CacheDirectory}]" };
+
+        var command = new Command("train", "Train a flower classifier on labelled photos and measure it on held-out ones.")
+        {
+            dataset, output, testFraction, seed, trainer, l2, l1, maxIterations, normalize, leaves, iterations, learningRate, inputSize, cache,
+        };
+        command.SetAction(async (parsed, ct) =>
+        {
+            try
+            {
+                var acquire = new AcquireOptions();
+                if (parsed.GetValue(cache) is { } cacheDirectory) acquire = acquire with { CacheDirectory = Path.GetFullPath(cacheDirectory) };
+                var options = new TrainingRunOptions
+                {
+                    Dataset = parsed.GetValue(dataset),
+                    OutputDirectory = Path.GetFullPath(parsed.GetValue(output)!),
+                    Split = new SplitOptions(parsed.GetValue(testFraction), parsed.GetValue(seed)),
+                    Featurizer = Featurizer with { InputSize = parsed.GetValue(inputSize) },
+                    Trainer = Trainer with
+                    {
+                        Trainer = parsed.GetValue(trainer)!,
+                        L2 = parsed.GetValue(l2),
+                        L1 = parsed.GetValue(l1),
+                        MaxIterations = parsed.GetValue(maxIterations),
+                        Normalize = parsed.GetValue(normalize),
+                        NumberOfLeaves = parsed.GetValue(leaves),
+                        NumberOfIterations = parsed.GetValue(iterations),
+                        LearningRate = parsed.GetValue(learningRate),
+                        Seed = parsed.GetValue(seed),
+                    },
+                    Acquire = acquire,
+                };
+                var console = CommandRunner.Console(parsed.InvocationConfiguration.Output);
+                var result = await RunWithProgress(console, options, ct);
+                MetricsView.Write(console, result);
+                return 0;
+            }
+            catch (Exception e)
+            {
+                return CommandRunner.Fail(parsed, e);
+            }
+        });
+        return command;
+    }
+
+    private static Task<TrainingResult> RunWithProgress(IAnsiConsole console, TrainingRunOptions options, CancellationToken ct) =>
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var tasks = Stages.All.Select(s => (s, context.AddTask(s, autoStart: false, maxValue: 1))).ToArray();
+                var progress = new StageDisplay(tasks);
+                try
+                {
+                    return await new TrainingRun().RunAsync(options, progress, ct);
+                }
+                finally
+                {
+                    progress.StopAll();
+                }
+            });
+
+    /// <summary>Moves the bar of the stage being reported and completes the stages before it.</summary>
+    private sealed class StageDisplay(IReadOnlyList<(string Stage, ProgressTask Task)> tasks) : IProgress<StageProgress>
+    {
+        public void Report(StageProgress value)
+        {
+            ProgressTask? current = null;
+            foreach (var (stage, task) in tasks)
+            {
+                if (stage == value.Stage)
+                {
+                    current = task;
+                    break;
+                }
+                if (task.Value < task.MaxValue) task.Value = task.MaxValue;
+                task.StopTask();
+            }
+            if (current is null) return;
+            if (!current.IsStarted) current.StartTask();
+            current.IsIndeterminate = value.Total is null;
+            current.MaxValue = Math.Max(value.Total ?? 1, 1);
+            current.Value = Math.Min(value.Done, current.MaxValue);
+            if (value.Total is { } total && value.Done >= total && value.Stage is Stages.Evaluate or Stages.Package or Stages.Train)
+                current.StopTask();
+        }
+
+        public void StopAll()
+        {
+            foreach (var (_, task) in tasks.Where(t => t.Task.IsStarted)) task.StopTask();
+        }
+    }
+}

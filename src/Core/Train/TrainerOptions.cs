@@ -1,0 +1,74 @@
+namespace Flowers.Train;
+
+/// <summary>
+/// Which ML.NET multiclass trainer learns the classifier head, and its hyper-parameters.
+/// The defaults work on ResNet18 features of the flower photos; every number is an option so the
+/// CLI and the bench can try others.
+/// </summary>
+public sealed record TrainerOptions
+{
+    public const string Lbfgs = "lbfgs";
+    public const string Sdca = "sdca";
+    public const string LightGbm = "lightgbm";
+
+    public static IReadOnlyList<string> Trainers { get; } = [Lbfgs, Sdca, LightGbm];
+
+    /// <summary><c>lbfgs</c> (L-BFGS maximum entropy), <c>sdca</c> (SDCA maximum entropy) or <c>lightgbm</c>.</summary>
+    public string Trainer { get; init; } = Lbfgs;
+
+    /// <summary>
+    /// L2 penalty on the weights of the linear trainers, in L-BFGS's units: it is added once to the
+    /// summed log-loss of all rows (so it does not grow with the data set). SDCA is given the same
+    /// objective (its per-row lambda is L2 / rows).
+    /// </summary>
+    public float L2 { get; init; } = 10f;
+
+    /// <summary>L1 penalty of the linear trainers, same units as <see cref="L2"/>; 0 keeps every feature.</summary>
+    public float L1 { get; init; }
+
+    /// <summary>Cap on L-BFGS iterations, or on SDCA passes over the data.</summary>
+    public int MaxIterations { get; init; } = 300;
+
+    /// <summary>Seeds ML.NET's context and the trainers: the same seed and data give the same model.</summary>
+    public int Seed { get; init; } = 2018;
+
+    /// <summary>
+    /// Standardise each feature (zero mean, unit variance over the training rows) before a linear
+    /// trainer sees it; the scaling is folded into the saved weights. LightGbm ignores it (trees are
+    /// scale-free).
+    /// </summary>
+    public bool Normalize { get; init; }
+
+    /// <summary>LightGbm: leaves per tree.</summary>
+    public int NumberOfLeaves { get; init; } = 31;
+
+    /// <summary>LightGbm: boosting rounds.</summary>
+    public int NumberOfIterations { get; init; } = 200;
+
+    /// <summary>LightGbm: shrinkage per round.</summary>
+    public double LearningRate { get; init; } = 0.1;
+
+    /// <summary>LightGbm: fewest training rows in a leaf.</summary>
+    public int MinimumExampleCountPerLeaf { get; init; } = 20;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that makes no sense.</summary>
+    public void Validate()
+    {
+        if (!Trainers.Contains(Trainer))
+            throw new ArgumentException($"Unknown trainer '{Trainer}': use one of {string.Join(", ", Trainers)}.");
+        if (!(L2 >= 0) || float.IsInfinity(L2))
+            throw new ArgumentException($"L2 must be a finite number >= 0, not {L2}.");
+        if (!(L1 >= 0) || float.IsInfinity(L1))
+            throw new ArgumentException($"L1 must be a finite number >= 0, not {L1}.");
+        if (MaxIterations < 1)
+            throw new ArgumentException($"MaxIterations must be at least 1, not {MaxIterations}.");
+        if (NumberOfLeaves < 2)
+            throw new ArgumentException($"NumberOfLeaves must be at least 2, not {NumberOfLeaves}.");
+        if (NumberOfIterations < 1)
+            throw new ArgumentException($"NumberOfIterations must be at least 1, not {NumberOfIterations}.");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+            throw new ArgumentException($"LearningRate must be a finite number > 0, not {LearningRate}.");
+        if (MinimumExampleCountPerLeaf < 1)
+            throw new ArgumentException($"MinimumExampleCountPerLeaf must be at least 1, not {MinimumExampleCountPerLeaf}.");
+    }
+}
