@@ -28,4 +28,57 @@ public static class StorageNames
     public const string Models = "models";
 
     public static readonly IReadOnlyList<string> AllContainers = [Uploads, Labels, Datasets, Features, Models];
+
+    /// <summary>Blob trigger path of the labelling functions.</summary>
+    public const string UploadsTriggerPath = Uploads + "/{name}";
+
+    // ---- blobs inside the containers ----
+
+    /// <summary>models/current: the small pointer blob naming the published model. Written last, after every
+    /// file of models/{id}/, so a reader that follows it never sees a half-written model.</summary>
+    public const string CurrentModelPointer = "current";
+
+    public const string ModelPackageFile = "model.flowers";
+    public const string ModelManifestFile = "manifest.json";
+    public const string MetricsFile = "metrics.json";
+    public const string MisclassifiedFile = "misclassified.json";
+
+    /// <summary>Every file of a model folder, in the order they are written (the package last).</summary>
+    public static readonly IReadOnlyList<string> ModelFiles = [MetricsFile, MisclassifiedFile, ModelManifestFile, ModelPackageFile];
+
+    public static string ModelBlob(string modelId, string file) => $"{modelId}/{file}";
+
+    /// <summary>datasets/{dataset}/{class}/{file}</summary>
+    public static string DatasetPhotoBlob(string dataset, string photoClass, string file) => $"{dataset}/{photoClass}/{file}";
+
+    /// <summary>datasets/{dataset}/split.json: the split manifest (one level above the class folders, so
+    /// it is never taken for a photo).</summary>
+    public static string SplitManifestBlob(string dataset) => $"{dataset}/split.json";
+
+    /// <summary>datasets/{dataset}/ingest.json: what ingest left out (unreadable files) and why.</summary>
+    public static string IngestReportBlob(string dataset) => $"{dataset}/ingest.json";
+
+    /// <summary>features/{featurizerId}/{shardKey}.bin: one FeatureShard.</summary>
+    public static string FeatureShardBlob(string featurizerId, string shardKey) => $"{featurizerId}/{shardKey}.bin";
+
+    /// <summary>features/{featurizerId}/{shardKey}.json: the shard's summary (photos skipped and why); written
+    /// after the .bin, so its presence means the shard is complete.</summary>
+    public static string FeatureShardSummaryBlob(string featurizerId, string shardKey) => $"{featurizerId}/{shardKey}.json";
+
+    /// <summary>labels/{upload name}.json</summary>
+    public static string LabelBlob(string uploadName) => uploadName + ".json";
+
+    // ---- blob metadata keys (C# identifiers, lowercase: what Blob Storage keeps) ----
+
+    /// <summary>Lowercase hex SHA-256 of the blob's bytes, on data-set photos.</summary>
+    public const string ContentHashMetadata = "contenthash";
+
+    /// <summary>The label set on an uploaded photo once it is labelled.</summary>
+    public const string LabelMetadata = "label";
+
+    /// <summary>The model that labelled an uploaded photo (or tried to).</summary>
+    public const string LabelModelMetadata = "labelmodel";
+
+    /// <summary>Set instead of <see cref="LabelMetadata"/> when the upload could not be labelled (not an image...).</summary>
+    public const string LabelErrorMetadata = "labelerror";
 }

@@ -1,0 +1,119 @@
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Flowers.Featurize;
+using Flowers.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Flowers.Labelling;
+
+/// <summary>
+/// Labels photos uploaded to the uploads container with the published model: writes labels/{name}.json and
+/// sets the label as metadata on the upload. Idempotent: an upload already labelled by the current model
+/// (its metadata says so) is left alone, so a re-delivered trigger, or the trigger that setting the
+/// metadata itself causes, writes nothing. A file that is not a readable image gets a result with the
+/// reason, never an exception (no poison-message loop).
+/// </summary>
+public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model, ILogger<UploadLabeller> log, TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>Uploads larger than this are not downloaded; the result says why.</summary>
+    public long MaxUploadBytes { get; init; } = 32L << 20;
+
+    public const string NoModelYet = "no model is published yet; the photo is labelled when one is";
+
+    /// <summary>Labels one upload; null when the blob is gone (deleted before it was labelled).</summary>
+    public async Task<LabelResult?> LabelAsync(string uploadName, CancellationToken ct = default)
+    {
+        await storage.EnsureContainersAsync(ct);
+        var upload = storage.Uploads.GetBlobClient(uploadName);
+        BlobProperties properties;
+        try { properties = (await upload.GetPropertiesAsync(cancellationToken: ct)).Value; }
+        catch (RequestFailedException e) when (e.Status == 404) { log.LogInformation("Upload {Name} is gone", uploadName); return null; }
+
+        var classifier = await model.GetAsync(ct: ct);
+        var resultBlob = storage.Labels.GetBlobClient(StorageNames.LabelBlob(uploadName));
+        if (classifier is null)
+        {
+            var pending = new LabelResult(uploadName, null, null, null, null, _time.GetUtcNow(), NoModelYet, Pending: true);
+            await resultBlob.WriteAsync(pending, ct: ct);
+            return pending;
+        }
+        if (IsLabelledBy(properties.Metadata, classifier.ModelId) && await resultBlob.ReadOrDefaultAsync<LabelResult>(ct) is { } earlier)
+            return earlier;
+
+        LabelResult result;
+        if (properties.ContentLength > MaxUploadBytes)
+            result = Failed(uploadName, classifier.ModelId, $"file is {properties.ContentLength} bytes; photos of at most {MaxUploadBytes} bytes are labelled");
+        else
+        {
+            var content = await upload.DownloadContentAsync(new BlobDownloadOptions { Conditions = new BlobRequestConditions { IfMatch = properties.ETag } }, ct);
+            try
+            {
+                var label = classifier.Classify(content.Value.Content.ToMemory().Span);
+                result = new LabelResult(uploadName, label.Label, label.Confidence, label.Probabilities, classifier.ModelId, _time.GetUtcNow());
+            }
+            catch (PhotoRejectedException e)
+            {
+                result = Failed(uploadName, classifier.ModelId, e.Reason);
+            }
+        }
+
+        await resultBlob.WriteAsync(result, ct: ct);
+        await MarkAsync(upload, properties, result, ct);
+        log.LogInformation("Labelled {Name}: {Label}{Error}", uploadName, result.Label, result.Error);
+        return result;
+    }
+
+    /// <summary>Labels every upload that has no label yet (e.g. uploaded before any model was published).</summary>
+    /// <returns>How many were labelled (or got an error result).</returns>
+    public async Task<int> LabelPendingAsync(CancellationToken ct = default)
+    {
+        await storage.EnsureContainersAsync(ct);
+        if (await model.GetAsync(recheck: true, ct) is null) return 0;
+        var pending = new List<string>();
+        await foreach (var blob in storage.Uploads.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }, ct))
+            if (!IsLabelled(blob.Metadata)) pending.Add(blob.Name);
+        var labelled = 0;
+        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (name, token) =>
+        {
+            if (await LabelAsync(name, token) is { Pending: false }) Interlocked.Increment(ref labelled);
+        });
+        return labelled;
+    }
+
+    private static LabelResult Failed(string upload, string modelId, string reason) =>
+        new(upload, null, null, null, modelId, DateTimeOffset.UtcNow, reason);
+
+    private static bool IsLabelled(IDictionary<string, string>? metadata) =>
+        metadata is not null && (metadata.ContainsKey(StorageNames.LabelMetadata) || metadata.ContainsKey(StorageNames.LabelErrorMetadata));
+
+    private static bool IsLabelledBy(IDictionary<string, string>? metadata, string modelId) =>
+        IsLabelled(metadata) && metadata!.TryGetValue(StorageNames.LabelModelMetadata, out var by) && by == modelId;
+
+    /// <summary>Sets the label as metadata on the upload, unless the upload was replaced meanwhile (its own trigger labels it).</summary>
+    private async Task MarkAsync(Azure.Storage.Blobs.BlobClient upload, BlobProperties properties, LabelResult result, CancellationToken ct)
+    {
+        var metadata = new Dictionary<string, string>(properties.Metadata);
+        metadata.Remove(StorageNames.LabelMetadata);
+        metadata.Remove(StorageNames.LabelErrorMetadata);
+        metadata[StorageNames.LabelModelMetadata] = result.ModelId!;
+        if (result.Label is not null) metadata[StorageNames.LabelMetadata] = HeaderSafe(result.Label);
+        else metadata[StorageNames.LabelErrorMetadata] = HeaderSafe(result.Error ?? "error");
+        try
+        {
+            await upload.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = properties.ETag }, ct);
+        }
+        catch (RequestFailedException e) when (e.Status is 412 or 404)
+        {
+            log.LogInformation("Upload {Name} changed while it was labelled; its new version is labelled on its own", upload.Name);
+        }
+    }
+
+    /// <summary>Metadata values travel as HTTP headers: ASCII only, and kept short.</summary>
+    private static string HeaderSafe(string value)
+    {
+        var safe = value.All(c => c is >= ' ' and <= '~') ? value : Uri.EscapeDataString(value);
+        return safe.Length > 256 ? safe[..256] : safe;
+    }
+}

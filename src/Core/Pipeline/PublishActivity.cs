@@ -1,0 +1,30 @@
+using System.Globalization;
+using Flowers.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Flowers.Pipeline;
+
+/// <summary>
+/// Publish: if the model passes the gate, points models/current at it (the small pointer blob, written after
+/// every file of models/{id}/); otherwise leaves models/current as it was and says why.
+/// </summary>
+public sealed class PublishActivity(ModelRegistry registry, ILogger<PublishActivity> log)
+{
+    public const string Name = "Publish";
+
+    public async Task<PublishResult> RunAsync(PublishInput input, CancellationToken ct = default)
+    {
+        var metrics = await registry.ReadMetricsAsync(input.ModelId, ct)
+            ?? throw new InvalidOperationException($"model {input.ModelId} has no {StorageNames.MetricsFile}");
+        if (metrics.Accuracy < input.MinAccuracy)
+        {
+            var reason = string.Create(CultureInfo.InvariantCulture,
+                $"accuracy {metrics.Accuracy:0.####} is below the gate minAccuracy {input.MinAccuracy:0.####}; models/current was not changed");
+            log.LogWarning("Model {ModelId} not published: {Reason}", input.ModelId, reason);
+            return new PublishResult(input.ModelId, false, reason);
+        }
+        await registry.PublishAsync(input.ModelId, DateTimeOffset.UtcNow, ct);
+        log.LogInformation("Published model {ModelId}", input.ModelId);
+        return new PublishResult(input.ModelId, true, null);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using Flowers.Evaluate;
+using Flowers.Featurize;
+using Flowers.Package;
+using Flowers.Split;
+using Flowers.Storage;
+using Flowers.Train;
+using Microsoft.Extensions.Logging;
+
+namespace Flowers.Pipeline;
+
+/// <summary>
+/// Train + evaluate: reads the split manifest and the feature shards, trains the classifier on the train
+/// side, evaluates it on the test side and saves models/{modelId}/ (package, manifest, metrics.json,
+/// misclassified list). Publishing is a separate step.
+/// </summary>
+public sealed class TrainAndEvaluateActivity(FlowersStorage storage, ModelRegistry registry, FeaturizerCatalog featurizers,
+    ILogger<TrainAndEvaluateActivity> log)
+{
+    public const string Name = "TrainAndEvaluate";
+
+    public async Task<TrainResult> RunAsync(TrainInput input, CancellationToken ct = default)
+    {
+        var manifest = SplitManifest.FromJson((await storage.Datasets.GetBlobClient(input.ManifestBlob).DownloadContentAsync(ct)).Value.Content.ToString());
+        var report = await storage.Datasets.GetBlobClient(StorageNames.IngestReportBlob(input.Dataset)).ReadOrDefaultAsync<IngestReport>(ct);
+
+        var features = new Dictionary<string, PhotoFeatures>(StringComparer.Ordinal);
+        var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? featurizerId = null;
+        foreach (var shardBlob in input.ShardBlobs.Distinct())
+        {
+            var shard = await ReadShardAsync(shardBlob, ct);
+            featurizerId ??= shard.FeaturizerId;
+            if (shard.FeaturizerId != featurizerId)
+                throw new InvalidDataException($"{shardBlob} was made by {shard.FeaturizerId}, the others by {featurizerId}");
+            foreach (var (hash, f) in shard.Items) features[hash] = f;
+            var summary = await storage.Features.GetBlobClient(Path.ChangeExtension(shardBlob, ".json")).ReadAsync<FeatureShardSummary>(ct);
+            foreach (var s in summary.Skipped) reasons.TryAdd(s.ContentHash, s.Reason);
+        }
+        if (featurizerId is null) throw new InvalidOperationException($"data set {input.Dataset} has no feature shards");
+
+        var skipped = (report?.Skipped ?? []).ToList();
+        List<LabeledFeatures> Side(SplitSide side)
+        {
+            var rows = new List<LabeledFeatures>();
+            foreach (var entry in manifest.Entries.Where(e => e.Side == side))
+            {
+                if (features.TryGetValue(entry.ContentHash, out var f)) rows.Add(new LabeledFeatures(entry.Image, entry.Class, f));
+                else skipped.Add(new SkippedPhoto(entry.Image, reasons.GetValueOrDefault(entry.ContentHash, "no features")));
+            }
+            return rows;
+        }
+        var train = Side(SplitSide.Train);
+        var test = Side(SplitSide.Test);
+
+        var clock = Stopwatch.StartNew();
+        var classifier = ClassifierTrainer.Train(manifest.Classes, train, input.Trainer);
+        var evaluation = Evaluator.Evaluate(classifier, test);
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+
+        var featurizerOptions = featurizers.Default.Options;
+        if (featurizers.Default.Id != featurizerId)
+            throw new InvalidOperationException($"features were made by {featurizerId} but this app featurizes with {featurizers.Default.Id}");
+        var metrics = evaluation.ToRunMetrics(
+            trainCount: train.Count,
+            skipped: skipped,
+            featurizer: featurizerId,
+            trainer: input.Trainer.Trainer,
+            timings: new RunTimings(input.AcquireSeconds, input.FeaturizeSeconds, trainSeconds,
+                (DateTime.UtcNow - input.StartedAt).TotalSeconds),
+            featurizeImagesPerSecond: input.FeaturizeSeconds > 0 ? input.PhotosFeaturized / input.FeaturizeSeconds : 0);
+        var package = new ModelPackage(new ModelManifest
+        {
+            ModelId = input.ModelId,
+            Classes = classifier.Classes,
+            Featurizer = featurizerOptions,
+            FeaturizerId = featurizerId,
+            Trainer = input.Trainer.Trainer,
+            TrainerOptions = input.Trainer,
+            Metrics = MetricsSummary.From(metrics),
+            DatasetFingerprint = input.DatasetFingerprint,
+            CreatedAt = DateTimeOffset.UtcNow,
+        }, classifier);
+        await registry.SaveAsync(package, metrics, ct);
+        log.LogInformation("Model {ModelId}: accuracy {Accuracy:P1} on {Test} test photos", input.ModelId, metrics.Accuracy, test.Count);
+        return new TrainResult(input.ModelId, metrics.Accuracy, metrics.MacroAccuracy, metrics.LogLoss, train.Count, test.Count, skipped.Count);
+    }
+
+    private async Task<FeatureShard> ReadShardAsync(string blobName, CancellationToken ct)
+    {
+        using var bytes = new MemoryStream();
+        await storage.Features.GetBlobClient(blobName).DownloadToAsync(bytes, ct);
+        bytes.Position = 0;
+        return FeatureShard.ReadFrom(bytes);
+    }
+}

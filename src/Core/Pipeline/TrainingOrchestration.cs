@@ -1,0 +1,75 @@
+using Flowers.Acquire;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace Flowers.Pipeline;
+
+/// <summary>
+/// The training pipeline: ingest → featurize (fan-out over shards) → train + evaluate → publish → label
+/// waiting uploads. Written against TaskOrchestrationContext only, so the Functions host and a plain
+/// Durable Task worker run the same code. Replays must be deterministic: time and ids come from the context.
+/// </summary>
+public static class TrainingOrchestration
+{
+    public const string Name = "TrainingOrchestrator";
+
+    /// <summary>Transient faults (storage throttling, a restarted instance) are retried. A data set that cannot be
+    /// used is not retried, and a photo that cannot be decoded is no fault at all (its shard lists it as skipped).</summary>
+    public static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(
+        maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 3)
+    {
+        HandleFailure = failure => !failure.IsCausedBy<UnusableDatasetException>() && !failure.IsCausedBy<UnsafeArchiveException>(),
+    });
+
+    public static async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, TrainingRequest request)
+    {
+        var log = context.CreateReplaySafeLogger(nameof(TrainingOrchestration));
+        var started = context.CurrentUtcDateTime;
+
+        context.SetCustomStatus(TrainingProgress.Starting(TrainingStages.Ingest));
+        var ingest = await context.CallActivityAsync<IngestResult>(IngestActivity.Name,
+            new IngestInput(request.Dataset, request.SourceUrl, request.TestFraction, request.Seed, request.ShardSize), Retry);
+        log.LogInformation("Ingested {Dataset}: {Photos} photos, {Shards} shards", ingest.Dataset, ingest.Photos, ingest.ShardCount);
+        var ingested = context.CurrentUtcDateTime;
+
+        var progress = new TrainingProgress(TrainingStages.Featurize, 0, ingest.ShardCount, 0, ingest.Photos);
+        context.SetCustomStatus(progress);
+        var shards = new FeaturizeShardResult[ingest.ShardCount];
+        var running = Enumerable.Range(0, ingest.ShardCount).ToDictionary(
+            shard => context.CallActivityAsync<FeaturizeShardResult>(FeaturizeShardActivity.Name,
+                new FeaturizeShardInput(ingest.Dataset, ingest.ManifestBlob, shard, request.ShardSize), Retry));
+        while (running.Count > 0)
+        {
+            var done = await Task.WhenAny(running.Keys);
+            shards[running[done]] = await done;
+            running.Remove(done);
+            progress = progress with { ShardsDone = progress.ShardsDone + 1, PhotosDone = progress.PhotosDone + done.Result.Photos };
+            context.SetCustomStatus(progress);
+        }
+        var featurized = context.CurrentUtcDateTime;
+
+        context.SetCustomStatus(progress with { Stage = TrainingStages.Train });
+        var model = await context.CallActivityAsync<TrainResult>(TrainAndEvaluateActivity.Name, new TrainInput(
+            ingest.Dataset, ingest.ManifestBlob, shards.Select(s => s.ShardBlob).ToList(), NewModelId(context, ingest.Dataset),
+            ingest.DatasetFingerprint, request.Trainer, (ingested - started).TotalSeconds, (featurized - ingested).TotalSeconds,
+            shards.Sum(s => s.Featurized), started), Retry);
+
+        context.SetCustomStatus(progress with { Stage = TrainingStages.Publish });
+        var publish = await context.CallActivityAsync<PublishResult>(PublishActivity.Name, new PublishInput(model.ModelId, request.MinAccuracy), Retry);
+        var labelled = 0;
+        if (publish.Published)
+        {
+            context.SetCustomStatus(progress with { Stage = TrainingStages.LabelUploads });
+            labelled = await context.CallActivityAsync<int>(LabelPendingUploadsActivity.Name, model.ModelId, Retry);
+        }
+        else log.LogWarning("Model {ModelId} not published: {Reason}", model.ModelId, publish.Reason);
+
+        context.SetCustomStatus(progress with { Stage = TrainingStages.Done });
+        return new TrainingOutcome(ingest.Dataset, ingest.Photos, ingest.Uploaded, shards.Sum(s => s.Featurized), model,
+            publish.Published ? model.ModelId : null, publish.Reason, labelled);
+    }
+
+    /// <summary>"{dataset}-{yyyyMMdd-HHmmss}-{6 hex}": sortable, unique, and the same on every replay.</summary>
+    private static string NewModelId(TaskOrchestrationContext context, string dataset) =>
+        $"{dataset.Replace('_', '-')}-{context.CurrentUtcDateTime:yyyyMMdd-HHmmss}-{context.NewGuid():N}"[..(dataset.Length + 23)];
+}

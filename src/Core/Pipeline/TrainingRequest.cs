@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Flowers.Acquire;
+using Flowers.Train;
+
+namespace Flowers.Pipeline;
+
+/// <summary>
+/// What to train on and how: the validated body of POST /api/training, and the orchestration's input
+/// (small: names and numbers only).
+/// </summary>
+/// <param name="Dataset">Folder name in the datasets container; one run at a time per data set.</param>
+/// <param name="SourceUrl">http(s) URL of an archive to acquire; null when the photos are already in
+/// datasets/{Dataset}/{class}/{file}.</param>
+public sealed record TrainingRequest(
+    string Dataset,
+    string? SourceUrl,
+    double TestFraction,
+    int Seed,
+    TrainerOptions Trainer,
+    double MinAccuracy,
+    int ShardSize)
+{
+    public const int DefaultShardSize = 64;
+    public static readonly IReadOnlyList<string> Trainers = ["lbfgs", "sdca", "lightgbm"];
+}
+
+/// <summary>A request body that cannot be used; <see cref="Exception.Message"/> names the field and the problem.</summary>
+public sealed class TrainingRequestException(string field, string problem) : Exception($"{field}: {problem}")
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>Reads and validates the JSON body of POST /api/training.</summary>
+public static partial class TrainingRequestReader
+{
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
+    private static partial Regex DatasetNamePattern();
+
+    private static readonly string[] Fields =
+        ["source", "blobPrefix", "dataset", "testFraction", "seed", "trainer", "trainerOptions", "minAccuracy", "shardSize"];
+
+    private static readonly JsonSerializerOptions TrainerOptionsJson = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>
+    /// Body (may be empty: the default data set with default options):
+    /// { "source": "https://…/photos.tgz" | "blobPrefix": "myphotos", "dataset": "name", "testFraction": 0.2,
+    ///   "seed": 2018, "trainer": "lbfgs|sdca|lightgbm", "trainerOptions": {…}, "minAccuracy": 0.8, "shardSize": 64 }
+    /// </summary>
+    /// <exception cref="TrainingRequestException">naming the bad field.</exception>
+    public static async Task<TrainingRequest> ReadAsync(string? body, TrainingSettings settings, CancellationToken ct = default)
+    {
+        JsonElement root;
+        if (string.IsNullOrWhiteSpace(body)) root = JsonDocument.Parse("{}").RootElement;
+        else
+        {
+            try { root = JsonDocument.Parse(body).RootElement; }
+            catch (JsonException e) { throw new TrainingRequestException("body", $"malformed JSON ({e.Message})"); }
+        }
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new TrainingRequestException("body", $"expected a JSON object, got {root.ValueKind}");
+
+        var fields = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in root.EnumerateObject())
+        {
+            var known = Fields.FirstOrDefault(f => string.Equals(f, property.Name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new TrainingRequestException(property.Name, $"unknown field (known: {string.Join(", ", Fields)})");
+            if (!fields.TryAdd(known, property.Value)) throw new TrainingRequestException(known, "given twice");
+        }
+
+        var source = String(fields, "source");
+        var blobPrefix = String(fields, "blobPrefix");
+        var dataset = String(fields, "dataset");
+        if (source is not null && blobPrefix is not null)
+            throw new TrainingRequestException("source", "give either source or blobPrefix, not both");
+
+        if (blobPrefix is not null)
+        {
+            CheckName("blobPrefix", blobPrefix);
+            if (dataset is not null && dataset != blobPrefix)
+                throw new TrainingRequestException("dataset", "with blobPrefix the data set is the prefix itself; leave dataset out");
+            dataset = blobPrefix;
+            source = null;
+        }
+        else
+        {
+            source ??= AcquireOptions.DefaultUrl;
+            if (!Uri.TryCreate(source, UriKind.Absolute, out var url))
+                throw new TrainingRequestException("source", $"'{source}' is not an absolute URL");
+            if (await SourceAddressGuard.CheckAsync(url, settings.AllowPrivateSources, ct) is { } problem)
+                throw new TrainingRequestException("source", problem);
+            if (dataset is not null) CheckName("dataset", dataset);
+            else dataset = DatasetNameFromUrl(url);
+        }
+
+        var trainer = new TrainerOptions();
+        if (fields.TryGetValue("trainerOptions", out var trainerOptions) && trainerOptions.ValueKind != JsonValueKind.Null)
+        {
+            if (trainerOptions.ValueKind != JsonValueKind.Object)
+                throw new TrainingRequestException("trainerOptions", $"expected a JSON object, got {trainerOptions.ValueKind}");
+            try { trainer = trainerOptions.Deserialize<TrainerOptions>(TrainerOptionsJson) ?? trainer; }
+            catch (JsonException e) { throw new TrainingRequestException("trainerOptions" + e.Path?.TrimStart('$'), e.Message); }
+        }
+        if (String(fields, "trainer") is { } trainerName) trainer = trainer with { Trainer = trainerName };
+        if (!TrainingRequest.Trainers.Contains(trainer.Trainer))
+            throw new TrainingRequestException("trainer", $"'{trainer.Trainer}' is not one of {string.Join(", ", TrainingRequest.Trainers)}");
+
+        return new TrainingRequest(
+            Dataset: dataset,
+            SourceUrl: source,
+            TestFraction: Number(fields, "testFraction", 0.2, min: 0, max: 1, exclusive: true),
+            Seed: (int)Number(fields, "seed", 2018, min: 0, max: int.MaxValue, integer: true),
+            Trainer: trainer,
+            MinAccuracy: Number(fields, "minAccuracy", 0, min: 0, max: 1),
+            ShardSize: (int)Number(fields, "shardSize", TrainingRequest.DefaultShardSize, min: 1, max: 1000, integer: true));
+    }
+
+    /// <summary>"flower_photos" for http://…/flower_photos.tgz: the file name without archive extensions, in lowercase.</summary>
+    public static string DatasetNameFromUrl(Uri url)
+    {
+        var file = Uri.UnescapeDataString(url.Segments.LastOrDefault()?.Trim('/') ?? "");
+        foreach (var extension in new[] { ".tar.gz", ".tgz", ".zip", ".tar" })
+            if (file.EndsWith(extension, StringComparison.OrdinalIgnoreCase)) { file = file[..^extension.Length]; break; }
+        var name = new string(file.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '-').ToArray()).Trim('-', '_');
+        if (name.Length == 0) name = url.Host.ToLowerInvariant().Replace('.', '-');
+        return name.Length > 63 ? name[..63] : name;
+    }
+
+    private static void CheckName(string field, string value)
+    {
+        if (!DatasetNamePattern().IsMatch(value))
+            throw new TrainingRequestException(field, $"'{value}' is not a data-set name (lowercase letters, digits, '-' and '_', at most 63)");
+    }
+
+    private static string? String(Dictionary<string, JsonElement> fields, string name)
+    {
+        if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.String) throw new TrainingRequestException(name, $"expected a string, got {value.ValueKind}");
+        var text = value.GetString()!;
+        return text.Length == 0 ? throw new TrainingRequestException(name, "is empty") : text;
+    }
+
+    private static double Number(Dictionary<string, JsonElement> fields, string name, double fallback,
+        double min, double max, bool exclusive = false, bool integer = false)
+    {
+        if (!fields.TryGetValue(name, out var value) || value.ValueKind == JsonValueKind.Null) return fallback;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number))
+            throw new TrainingRequestException(name, $"expected a number, got {value.ValueKind}");
+        if (integer && number != Math.Floor(number)) throw new TrainingRequestException(name, $"expected a whole number, got {value.GetRawText()}");
+        var inRange = exclusive ? number > min && number < max : number >= min && number <= max;
+        if (!inRange)
+        {
+            var range = exclusive ? $"between {min} and {max}, exclusive" : $"from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}";
+            throw new TrainingRequestException(name, $"{value.GetRawText()} is out of range ({range})");
+        }
+        return number;
+    }
+}

@@ -1,0 +1,167 @@
+using Azure.Storage.Blobs;
+using Flowers.Storage;
+using Flowers.Testing;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flowers.Pipeline.Tests;
+
+/// <summary>
+/// A real Durable Task worker (the in-process test host's in-memory backend) running the real orchestrator
+/// and activities, registered by the same Core method a local host uses, against an Azurite of its own.
+/// </summary>
+public sealed class PipelineHost : IAsyncLifetime
+{
+    public AzuriteInstance Azurite { get; private set; } = null!;
+    public StorageTraffic Traffic { get; } = new();
+    public ServiceProvider Services { get; private set; } = null!;
+    public DurableTaskTestHost Durable { get; private set; } = null!;
+    public DurableTaskClient Client => Durable.Client;
+    public BlobServiceClient Blobs => Services.GetRequiredService<BlobServiceClient>();
+
+    public async Task InitializeAsync()
+    {
+        Azurite = await AzuriteInstance.StartNewAsync();
+        Services = PipelineServices.Build(Azurite, Traffic);
+        Durable = await DurableTaskTestHost.StartAsync(registry => registry.AddTrainingPipeline(Services));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Durable.DisposeAsync();
+        await Services.DisposeAsync();
+        await Azurite.DisposeAsync();
+    }
+
+    public async Task<OrchestrationMetadata> RunAsync(string body)
+    {
+        var start = await Services.GetRequiredService<TrainingRuns>().StartAsync(Client, body);
+        Assert.Equal(TrainingStartStatus.Started, start.Status);
+        return await WaitAsync(start.InstanceId!);
+    }
+
+    public async Task<OrchestrationMetadata> WaitAsync(string id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        return await Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+    }
+
+    public static void AssertCompleted(OrchestrationMetadata run) =>
+        Assert.True(run.RuntimeStatus == OrchestrationRuntimeStatus.Completed,
+            $"{run.InstanceId} is {run.RuntimeStatus}: {run.FailureDetails?.ErrorType} {run.FailureDetails?.ErrorMessage}");
+}
+
+public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<PipelineHost>
+{
+    private ModelRegistry Registry => host.Services.GetRequiredService<ModelRegistry>();
+
+    [Fact]
+    public async Task A_full_run_publishes_a_model_and_a_second_run_reuses_every_feature_shard()
+    {
+        await PipelineServices.UploadDatasetAsync(host.Blobs, "shapes", SyntheticPhotos.Classes, perClass: 8, seed: 100);
+        await host.Blobs.GetBlobContainerClient(StorageNames.Datasets)
+            .GetBlobClient(StorageNames.DatasetPhotoBlob("shapes", "circle", "broken.jpg")).UploadAsync(new BinaryData(SyntheticPhotos.NotAPhoto()));
+        var runs = host.Services.GetRequiredService<TrainingRuns>();
+        const string body = """{ "blobPrefix": "shapes", "shardSize": 8, "minAccuracy": 0.5 }""";
+
+        var start = await runs.StartAsync(host.Client, body);
+        var second = await runs.StartAsync(host.Client, body);
+        Assert.Equal(TrainingStartStatus.AlreadyRunning, second.Status);
+        Assert.Equal(start.InstanceId, second.InstanceId);
+        Assert.Equal("training-shapes", start.InstanceId);
+
+        var run = await host.WaitAsync(start.InstanceId!);
+        PipelineHost.AssertCompleted(run);
+        var outcome = run.ReadOutputAs<TrainingOutcome>()!;
+        Assert.Equal(25, outcome.Photos);
+        Assert.Equal(24, outcome.PhotosFeaturized);
+        Assert.NotNull(outcome.PublishedModelId);
+        Assert.Null(outcome.NotPublishedReason);
+        Assert.Equal(1, outcome.Metrics.Skipped);
+
+        var current = await Registry.GetCurrentAsync();
+        Assert.Equal(outcome.PublishedModelId, current!.Value.Pointer.ModelId);
+        var metrics = (await Registry.ReadMetricsAsync(outcome.PublishedModelId!))!;
+        Assert.Equal(outcome.Metrics.Accuracy, metrics.Accuracy);
+        var skipped = Assert.Single(metrics.Skipped);
+        Assert.Equal("circle/broken.jpg", skipped.Image);
+        Assert.False(string.IsNullOrWhiteSpace(skipped.Reason));
+        Assert.Equal(metrics.TrainCount + metrics.TestCount, 24);
+        foreach (var file in StorageNames.ModelFiles)
+            Assert.True(await host.Blobs.GetBlobContainerClient(StorageNames.Models).GetBlobClient(StorageNames.ModelBlob(outcome.PublishedModelId!, file)).ExistsAsync());
+        var description = (await Registry.DescribeCurrentAsync())!;
+        Assert.True(description.Current);
+        Assert.Equal(outcome.PublishedModelId, description.Manifest.GetProperty("modelId").GetString());
+
+        var view = (await TrainingRuns.GetAsync(host.Client, start.InstanceId!))!;
+        Assert.Equal("Completed", view.RuntimeStatus);
+        Assert.Equal(TrainingStages.Done, view.Progress!.Stage);
+        Assert.Equal(4, view.Progress.ShardsTotal);
+        Assert.Equal(4, view.Progress.ShardsDone);
+        Assert.Equal(25, view.Progress.PhotosDone);
+        Assert.Equal(outcome.PublishedModelId, view.Result!.PublishedModelId);
+        Assert.Null(view.Error);
+
+        // Same photos again: nothing is featurized, a new model is trained and published.
+        var featureBlobs = await CountAsync(StorageNames.Features);
+        var rerun = (await host.RunAsync(body)).ReadOutputAs<TrainingOutcome>()!;
+        Assert.Equal(0, rerun.PhotosFeaturized);
+        Assert.Equal(featureBlobs, await CountAsync(StorageNames.Features));
+        Assert.NotEqual(outcome.PublishedModelId, rerun.PublishedModelId);
+        Assert.Equal(outcome.Metrics.Accuracy, rerun.Metrics.Accuracy);
+    }
+
+    [Fact]
+    public async Task An_activity_that_fails_once_is_retried_and_the_run_still_succeeds()
+    {
+        await PipelineServices.UploadDatasetAsync(host.Blobs, "shapes-retry", SyntheticPhotos.Classes, perClass: 6, seed: 300);
+        var faultsBefore = host.Traffic.FaultsInjected;
+        // The first read of the split manifest (by a FeaturizeShard activity) meets a 503.
+        host.Traffic.FailNext(m => m.Request.Method == Azure.Core.RequestMethod.Get
+            && m.Request.Uri.Path.EndsWith($"/{StorageNames.Datasets}/{StorageNames.SplitManifestBlob("shapes-retry")}", StringComparison.Ordinal));
+
+        var run = await host.RunAsync("""{ "blobPrefix": "shapes-retry", "shardSize": 6 }""");
+
+        PipelineHost.AssertCompleted(run);
+        Assert.Equal(1, host.Traffic.FaultsInjected - faultsBefore);
+        var outcome = run.ReadOutputAs<TrainingOutcome>()!;
+        Assert.NotNull(outcome.PublishedModelId);
+        Assert.Equal(18, outcome.Photos);
+    }
+
+    [Fact]
+    public async Task A_run_whose_gate_fails_publishes_nothing_and_says_why()
+    {
+        // Three "classes" of the same random scribbles: no classifier can reach the gate.
+        await PipelineServices.UploadDatasetAsync(host.Blobs, "noise", ["a", "b", "c"], perClass: 10, seed: 700, drawAs: _ => "noise");
+        var before = await Registry.GetCurrentETagAsync();
+
+        var run = await host.RunAsync("""{ "blobPrefix": "noise", "shardSize": 16, "minAccuracy": 0.99 }""");
+
+        PipelineHost.AssertCompleted(run);
+        var outcome = run.ReadOutputAs<TrainingOutcome>()!;
+        Assert.Null(outcome.PublishedModelId);
+        Assert.Contains("minAccuracy", outcome.NotPublishedReason);
+        Assert.True(outcome.Metrics.Accuracy < 0.99);
+        Assert.Equal(before, await Registry.GetCurrentETagAsync());
+        Assert.NotNull(await Registry.ReadMetricsAsync(outcome.Metrics.ModelId)); // trained and kept, just not published
+    }
+
+    [Fact]
+    public async Task A_run_on_a_prefix_with_no_photos_fails_with_the_reason()
+    {
+        var run = await host.RunAsync("""{ "blobPrefix": "nothing-here" }""");
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
+        var view = (await TrainingRuns.GetAsync(host.Client, run.InstanceId))!;
+        Assert.Contains("no photos", view.Error);
+    }
+
+    private async Task<int> CountAsync(string container)
+    {
+        var count = 0;
+        await foreach (var _ in host.Blobs.GetBlobContainerClient(container).GetBlobsAsync()) count++;
+        return count;
+    }
+}
