@@ -24,7 +24,8 @@ public sealed class PipelineHost : IAsyncLifetime
     {
         Azurite = await AzuriteInstance.StartNewAsync();
         Services = PipelineServices.Build(Azurite, Traffic);
-        Durable = await DurableTaskTestHost.StartAsync(registry => registry.AddTrainingPipeline(Services));
+        Durable = await DurableTaskTestHost.StartAsync(registry => registry.AddTrainingPipeline(Services),
+            new DurableTaskTestHostOptions { LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
     }
 
     public async Task DisposeAsync()
