@@ -15,8 +15,8 @@ public sealed class PublishedModel(ModelRegistry registry, FeaturizerCatalog fea
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly SemaphoreSlim _loading = new(1, 1);
-    private (ETag ETag, PhotoClassifier Classifier)? _loaded;
-    private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
+    private sealed record Loaded(ETag ETag, PhotoClassifier Classifier, DateTimeOffset CheckedAt);
+    private volatile Loaded? _loaded; // replaced whole, so readers outside the lock never see half an update
 
     public TimeSpan CheckEvery { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -25,15 +25,20 @@ public sealed class PublishedModel(ModelRegistry registry, FeaturizerCatalog fea
     public async Task<PhotoClassifier?> GetAsync(bool recheck = false, CancellationToken ct = default)
     {
         var loaded = _loaded;
-        if (!recheck && loaded is not null && _time.GetUtcNow() - _checkedAt < CheckEvery) return loaded.Value.Classifier;
+        if (!recheck && loaded is not null && _time.GetUtcNow() - loaded.CheckedAt < CheckEvery) return loaded.Classifier;
 
         await _loading.WaitAsync(ct);
         try
         {
+            loaded = _loaded; // another caller may have just checked
+            if (!recheck && loaded is not null && _time.GetUtcNow() - loaded.CheckedAt < CheckEvery) return loaded.Classifier;
             var etag = await registry.GetCurrentETagAsync(ct);
-            _checkedAt = _time.GetUtcNow();
             if (etag is null) return null;
-            if (_loaded is { } current && current.ETag == etag) return current.Classifier;
+            if (_loaded is { } current && current.ETag == etag)
+            {
+                _loaded = current with { CheckedAt = _time.GetUtcNow() };
+                return current.Classifier;
+            }
 
             var pointer = await registry.GetCurrentAsync(ct);
             if (pointer is null) return null;
@@ -48,9 +53,10 @@ public sealed class PublishedModel(ModelRegistry registry, FeaturizerCatalog fea
             var featurizer = featurizers.For(options);
             if (featurizer.Id != package.Manifest.FeaturizerId)
                 throw new InvalidDataException($"model {package.Manifest.ModelId} needs featurizer {package.Manifest.FeaturizerId}, this app builds {featurizer.Id}");
-            _loaded = (pointer.Value.ETag, new PhotoClassifier(package, featurizer));
+            var classifier = new PhotoClassifier(package, featurizer);
+            _loaded = new Loaded(pointer.Value.ETag, classifier, _time.GetUtcNow());
             log.LogInformation("Loaded published model {ModelId}", package.Manifest.ModelId);
-            return _loaded.Value.Classifier;
+            return classifier;
         }
         finally
         {

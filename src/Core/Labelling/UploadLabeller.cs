@@ -82,8 +82,8 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         return labelled;
     }
 
-    private static LabelResult Failed(string upload, string modelId, string reason) =>
-        new(upload, null, null, null, modelId, DateTimeOffset.UtcNow, reason);
+    private LabelResult Failed(string upload, string modelId, string reason) =>
+        new(upload, null, null, null, modelId, _time.GetUtcNow(), reason);
 
     private static bool IsLabelled(IDictionary<string, string>? metadata) =>
         metadata is not null && (metadata.ContainsKey(StorageNames.LabelMetadata) || metadata.ContainsKey(StorageNames.LabelErrorMetadata));
