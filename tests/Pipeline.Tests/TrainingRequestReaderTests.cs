@@ -59,6 +59,8 @@ public class TrainingRequestReaderTests
     [InlineData("""{ "trainerOptions": 3 }""", "trainerOptions")]
     [InlineData("""{ "trainerOptions": { "l2": "lots" } }""", "trainerOptions")]
     [InlineData("""{ "trainerOptions": { "learningSpeed": 1 } }""", "trainerOptions")]
+    [InlineData("""{ "trainerOptions": { "l2": -1 } }""", "trainerOptions")]
+    [InlineData("""{ "trainerOptions": { "maxIterations": 0 } }""", "trainerOptions")]
     [InlineData("""{ "blobPrefix": "My Photos" }""", "blobPrefix")]
     [InlineData("""{ "blobPrefix": "../models" }""", "blobPrefix")]
     [InlineData("""{ "blobPrefix": "x", "source": "http://example.com/x.tgz" }""", "source")]

@@ -23,7 +23,6 @@ public sealed record TrainingRequest(
     int ShardSize)
 {
     public const int DefaultShardSize = 64;
-    public static readonly IReadOnlyList<string> Trainers = ["lbfgs", "sdca", "lightgbm"];
 }
 
 /// <summary>A request body that cannot be used; <see cref="Exception.Message"/> names the field and the problem.</summary>
@@ -106,8 +105,10 @@ public static partial class TrainingRequestReader
             catch (JsonException e) { throw new TrainingRequestException("trainerOptions" + e.Path?.TrimStart('$'), e.Message); }
         }
         if (String(fields, "trainer") is { } trainerName) trainer = trainer with { Trainer = trainerName };
-        if (!TrainingRequest.Trainers.Contains(trainer.Trainer))
-            throw new TrainingRequestException("trainer", $"'{trainer.Trainer}' is not one of {string.Join(", ", TrainingRequest.Trainers)}");
+        if (!TrainerOptions.Trainers.Contains(trainer.Trainer))
+            throw new TrainingRequestException("trainer", $"'{trainer.Trainer}' is not one of {string.Join(", ", TrainerOptions.Trainers)}");
+        try { trainer.Validate(); }
+        catch (ArgumentException e) { throw new TrainingRequestException("trainerOptions", e.Message); }
 
         return new TrainingRequest(
             Dataset: dataset,
