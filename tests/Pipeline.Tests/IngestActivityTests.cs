@@ -82,7 +82,7 @@ public class IngestActivityTests(ServedDataset served) : IClassFixture<ServedDat
         Assert.Equal(12, first.Photos);
         Assert.Equal(12, first.Uploaded);
         Assert.Equal(3, first.Classes);
-        Assert.Equal(3, first.ShardCount);
+        Assert.Equal(4, first.ShardCount); // 12 photos, at most 5 a shard: the next power of two of buckets
         Assert.Equal(12, first.TrainCount + first.TestCount);
         var datasets = served.Services.GetRequiredService<FlowersStorage>().Datasets;
         var photo = datasets.GetBlobClient(StorageNames.DatasetPhotoBlob("served-shapes", "circle", "0.jpg"));

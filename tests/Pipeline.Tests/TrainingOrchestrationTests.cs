@@ -111,6 +111,13 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
         Assert.Equal(featureBlobs, await CountAsync(StorageNames.Features));
         Assert.NotEqual(outcome.PublishedModelId, rerun.PublishedModelId);
         Assert.Equal(outcome.Metrics.Accuracy, rerun.Metrics.Accuracy);
+
+        // One more photo: only the shard its content hash falls in is featurized again.
+        await host.Blobs.GetBlobContainerClient(StorageNames.Datasets).GetBlobClient(StorageNames.DatasetPhotoBlob("shapes", "square", "new.jpg"))
+            .UploadAsync(new BinaryData(SyntheticPhotos.Jpeg("square", 4242)));
+        var grown = (await host.RunAsync(body)).ReadOutputAs<TrainingOutcome>()!;
+        Assert.Equal(26, grown.Photos);
+        Assert.InRange(grown.PhotosFeaturized, 1, 12);
     }
 
     [Fact]

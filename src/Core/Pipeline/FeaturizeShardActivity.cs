@@ -28,7 +28,7 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
     public async Task<FeaturizeShardResult> RunAsync(FeaturizeShardInput input, CancellationToken ct = default)
     {
         var manifest = SplitManifest.FromJson((await storage.Datasets.GetBlobClient(input.ManifestBlob).DownloadContentAsync(ct)).Value.Content.ToString());
-        var entries = ShardOf(manifest, input.ShardIndex, input.ShardSize);
+        var entries = FeatureShardPlan.Entries(manifest, input.ShardIndex, input.ShardCount);
         var featurizer = featurizers.Default;
         var key = ShardKey(featurizer.Id, entries.Select(e => e.ContentHash));
         var shardBlob = StorageNames.FeatureShardBlob(featurizer.Id, key);
@@ -73,10 +73,6 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
         log.LogInformation("Shard {Shard} of {Dataset}: {Featurized} featurized, {Skipped} skipped", input.ShardIndex, input.Dataset, items.Count, skipped.Count);
         return new FeaturizeShardResult(shardBlob, entries.Count, items.Count, skipped.Count);
     }
-
-    /// <summary>Shard i: entries [i*size, (i+1)*size) of the manifest, in manifest order.</summary>
-    public static IReadOnlyList<SplitEntry> ShardOf(SplitManifest manifest, int index, int size) =>
-        manifest.Entries.Skip(index * size).Take(size).ToList();
 
     /// <summary>SHA-256 over the featurizer id and the shard's sorted content hashes (first 32 hex digits).</summary>
     public static string ShardKey(string featurizerId, IEnumerable<string> contentHashes)

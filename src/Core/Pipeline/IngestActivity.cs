@@ -41,7 +41,7 @@ public sealed class IngestActivity(FlowersStorage storage, TrainingSettings sett
 
         return new IngestResult(input.Dataset, manifestBlob, dataset.Fingerprint, manifest.Classes.Count, manifest.Entries.Count,
             manifest.Entries.Count(e => e.Side == SplitSide.Train), manifest.Entries.Count(e => e.Side == SplitSide.Test),
-            dataset.Skipped.Count + manifest.Skipped.Count, uploaded, (manifest.Entries.Count + input.ShardSize - 1) / input.ShardSize);
+            dataset.Skipped.Count + manifest.Skipped.Count, uploaded, FeatureShardPlan.ShardCountFor(manifest.Entries.Count, input.ShardSize));
     }
 
     private async Task<(Dataset Dataset, int Uploaded)> FromUrlAsync(string name, string url, Dictionary<string, BlobItem> existing, CancellationToken ct)

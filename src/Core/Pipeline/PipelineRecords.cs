@@ -12,7 +12,7 @@ public sealed record IngestResult(
     string Dataset, string ManifestBlob, string DatasetFingerprint, int Classes, int Photos,
     int TrainCount, int TestCount, int Skipped, int Uploaded, int ShardCount);
 
-public sealed record FeaturizeShardInput(string Dataset, string ManifestBlob, int ShardIndex, int ShardSize);
+public sealed record FeaturizeShardInput(string Dataset, string ManifestBlob, int ShardIndex, int ShardCount);
 
 /// <param name="ShardBlob">The FeatureShard blob in the features container.</param>
 /// <param name="Featurized">Photos featurized by this call: 0 when the shard was already there.</param>

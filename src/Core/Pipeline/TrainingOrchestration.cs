@@ -37,7 +37,7 @@ public static class TrainingOrchestration
         var shards = new FeaturizeShardResult[ingest.ShardCount];
         var running = Enumerable.Range(0, ingest.ShardCount).ToDictionary(
             shard => context.CallActivityAsync<FeaturizeShardResult>(FeaturizeShardActivity.Name,
-                new FeaturizeShardInput(ingest.Dataset, ingest.ManifestBlob, shard, request.ShardSize), Retry));
+                new FeaturizeShardInput(ingest.Dataset, ingest.ManifestBlob, shard, ingest.ShardCount), Retry));
         while (running.Count > 0)
         {
             var done = await Task.WhenAny(running.Keys);
