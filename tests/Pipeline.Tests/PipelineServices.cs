@@ -13,6 +13,9 @@ namespace Flowers.Pipeline.Tests;
 /// <summary>The app's real services against one Azurite, with a <see cref="StorageTraffic"/> policy in the storage client.</summary>
 public static class PipelineServices
 {
+    /// <summary>One set of ONNX sessions for every test class in the process (as one app process has one).</summary>
+    private static readonly FeaturizerCatalog Featurizers = new(new FeaturizerOptions());
+
     public static ServiceProvider Build(AzuriteInstance azurite, StorageTraffic traffic, TrainingSettings? settings = null)
     {
         var options = new BlobClientOptions();
@@ -21,6 +24,7 @@ public static class PipelineServices
             .AddLogging()
             .AddSingleton(new BlobServiceClient(azurite.ConnectionString, options))
             .AddTrainingPipeline(settings ?? new TrainingSettings { TransferParallelism = 4 })
+            .AddSingleton(Featurizers)
             .BuildServiceProvider();
     }
 
