@@ -166,6 +166,16 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
         Assert.Contains("no photos", view.Error);
     }
 
+    [Fact]
+    public async Task A_bad_request_schedules_nothing_and_names_the_field()
+    {
+        var start = await host.Services.GetRequiredService<TrainingRuns>().StartAsync(host.Client, """{ "blobPrefix": "shapes-bad", "seed": -1 }""");
+
+        Assert.Equal(TrainingStartStatus.Invalid, start.Status);
+        Assert.StartsWith("seed:", start.Error);
+        Assert.Null(await host.Client.GetInstanceAsync(TrainingRuns.InstanceIdFor("shapes-bad")));
+    }
+
     private async Task<int> CountAsync(string container)
     {
         var count = 0;
