@@ -24,7 +24,7 @@ var appContainers = [uploadsContainer, 'labels', 'datasets', 'features', 'models
 var packageContainer = 'app-package'
 
 // The blob-triggered function that labels uploads; the post-deploy hook points Event Grid at it.
-var labellingFunctionName = 'LabelUpload'
+var labellingFunctionName = 'LabelUploadEventGrid'
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }

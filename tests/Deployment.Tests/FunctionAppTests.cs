@@ -89,7 +89,7 @@ public class FunctionAppTests(CompiledInfra infra)
     [SkippableFact]
     public void Labelling_is_fed_by_event_grid_blob_events_from_the_uploads_container()
     {
-        Assert.Equal("EventGrid", Setting(AppSettings, "Labelling__TriggerSource"));
+        Assert.Equal("true", Setting(AppSettings, "AzureWebJobs.LabelUpload.Disabled"));
         Assert.Equal(StorageNames.Uploads, ArmTemplate.Text(infra.Main.Output("UPLOADS_CONTAINER_NAME")));
         Assert.Equal(FunctionNames.Labelling, ArmTemplate.Text(infra.Main.Output("LABELLING_FUNCTION_NAME")));
 

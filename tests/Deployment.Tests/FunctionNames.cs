@@ -7,5 +7,5 @@ namespace Flowers.Deployment.Tests;
 public static class FunctionNames
 {
     /// <summary>The blob-triggered function that labels photos dropped in the uploads container.</summary>
-    public const string Labelling = "LabelUpload";
+    public const string Labelling = "LabelUploadEventGrid";
 }
