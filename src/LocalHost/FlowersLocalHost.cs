@@ -1,0 +1,86 @@
+using Azure.Storage.Blobs;
+using Flowers.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Worker;
+using Microsoft.DurableTask.Worker.Grpc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Flowers.LocalHost;
+
+/// <summary>
+/// The Functions app without the Functions host: the same orchestrator and activities on a Durable Task
+/// worker (durable backend: <see cref="DurableBackend"/>), the same HTTP routes on 127.0.0.1:7071
+/// (<see cref="HttpRoutes"/>) and a watcher that labels new uploads (<see cref="UploadWatcher"/>).
+/// </summary>
+public sealed class FlowersLocalHost : IAsyncDisposable
+{
+    private readonly DurableBackend _backend;
+    private readonly WebApplication _app;
+    private readonly ServiceProvider _pipeline;
+
+    private FlowersLocalHost(DurableBackend backend, WebApplication app, ServiceProvider pipeline)
+    {
+        _backend = backend;
+        _app = app;
+        _pipeline = pipeline;
+    }
+
+    public Uri BaseAddress => new(_app.Urls.First());
+    public DurableTaskClient Client => _app.Services.GetRequiredService<DurableTaskClient>();
+    public IServiceProvider Pipeline => _pipeline;
+
+    public static async Task<FlowersLocalHost> StartAsync(LocalHostOptions options, ILoggerFactory loggerFactory, CancellationToken ct = default)
+    {
+        // The pipeline's services (storage, featurizer, activities, labeller) are the ones the Functions app registers.
+        var pipeline = new ServiceCollection()
+            .AddSingleton(loggerFactory)
+            .AddLogging()
+            .AddSingleton(new BlobServiceClient(options.StorageConnection))
+            .AddTrainingPipeline(options.Training)
+            .BuildServiceProvider();
+        var backend = await DurableBackend.StartAsync(options.StorageConnection, options.TaskHub, loggerFactory, ct);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseUrls(options.Url);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(pipeline.GetRequiredService<TrainingRuns>());
+        builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Storage.ModelRegistry>());
+        builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Labelling.UploadLabeller>());
+        builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Storage.FlowersStorage>());
+        builder.Services.AddDurableTaskWorker(worker =>
+        {
+            worker.UseGrpc(backend.Channel);
+            worker.AddTasks(registry => registry.AddTrainingPipeline(pipeline));
+            worker.Configure(o =>
+            {
+                o.Concurrency.MaximumConcurrentActivityWorkItems = Math.Max(2, Environment.ProcessorCount);
+                o.Concurrency.MaximumConcurrentOrchestrationWorkItems = 4;
+            });
+        });
+        // The sidecar sends no keep-alive pings: without this the worker reconnects every 2 minutes of quiet.
+        builder.Services.Configure<GrpcDurableTaskWorkerOptions>(Options.DefaultName, o => o.Internal.SilentDisconnectTimeout = TimeSpan.Zero);
+        builder.Services.AddDurableTaskClient(client => client.UseGrpc(backend.Channel));
+        builder.Services.AddHostedService<UploadWatcher>();
+
+        var app = builder.Build();
+        HttpRoutes.Map(app, options.FunctionKey);
+        await app.StartAsync(ct);
+        return new FlowersLocalHost(backend, app, pipeline);
+    }
+
+    /// <summary>Runs until the token is cancelled (Ctrl-C).</summary>
+    public Task WaitForShutdownAsync(CancellationToken ct) => _app.WaitForShutdownAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _backend.DisposeAsync();
+        await _pipeline.DisposeAsync();
+    }
+}

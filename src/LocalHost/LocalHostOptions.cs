@@ -1,0 +1,22 @@
+namespace Flowers.LocalHost;
+
+/// <summary>How the local host runs: which storage account, where it listens, which key guards the API.</summary>
+public sealed record LocalHostOptions
+{
+    /// <summary>Same setting as the Functions app (AzureWebJobsStorage): Azurite by default.</summary>
+    public string StorageConnection { get; init; } = Azurite.DevelopmentStorage;
+
+    /// <summary>Where the HTTP API listens; the Functions host's local default port.</summary>
+    public string Url { get; init; } = "http://127.0.0.1:7071";
+
+    public string TaskHub { get; init; } = Flowers.Storage.StorageNames.TaskHub;
+
+    /// <summary>The function key that every route but health requires (header x-functions-key or ?code=).</summary>
+    public required string FunctionKey { get; init; }
+
+    /// <summary>How often the uploads container is looked at for new photos.</summary>
+    public TimeSpan UploadPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Training settings (AllowPrivateSources, AllowLocalSources, ...), as the "Training" section of the app.</summary>
+    public Flowers.Pipeline.TrainingSettings Training { get; init; } = new();
+}
