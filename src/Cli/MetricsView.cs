@@ -8,9 +8,11 @@ namespace Flowers.Cli;
 /// <summary>The end of `flowers train` in the terminal: accuracy, a per-class table, the confusion matrix.</summary>
 public static class MetricsView
 {
-    public static void Write(IAnsiConsole console, TrainingResult result)
+    public static void Write(IAnsiConsole console, TrainingResult result) =>
+        Write(console, result.Metrics, result.Package.ModelId, result.PackagePath, result.MetricsPath);
+
+    public static void Write(IAnsiConsole console, RunMetrics m, string modelId, string packagePath, string metricsPath)
     {
-        var m = result.Metrics;
         console.WriteLine();
         console.MarkupLine(
             $"[bold]Test accuracy {Percent(m.Accuracy)}[/] (macro {Percent(m.MacroAccuracy)}, log-loss {m.LogLoss.ToString("0.000", CultureInfo.InvariantCulture)}) " +
@@ -46,8 +48,8 @@ public static class MetricsView
         var t = m.Timings;
         console.MarkupLine(FormattableString.Invariant(
             $"Time: acquire {t.AcquireSeconds:0.0} s, featurize {t.FeaturizeSeconds:0.0} s ({m.FeaturizeImagesPerSecond:0.#} photos/s), train {t.TrainSeconds:0.0} s, total {t.TotalSeconds:0.0} s."));
-        console.MarkupLine($"Model {Markup.Escape(result.Package.ModelId)}: {Markup.Escape(result.PackagePath)}");
-        console.MarkupLine($"Metrics: {Markup.Escape(result.MetricsPath)}");
+        console.MarkupLine($"Model {Markup.Escape(modelId)}: {Markup.Escape(packagePath)}");
+        console.MarkupLine($"Metrics: {Markup.Escape(metricsPath)}");
     }
 
     private static string Percent(double share) => (share * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";

@@ -8,7 +8,11 @@ using Spectre.Console;
 
 namespace Flowers.Cli;
 
-/// <summary>`flowers train`: acquire, split, featurize, train, evaluate and package, showing each stage.</summary>
+/// <summary>
+/// `flowers train`: acquire, split, featurize, train, evaluate and package, showing each stage. By default
+/// through the durable pipeline on Blob Storage (the local host, or the one this command starts); with
+/// --in-process every stage runs here on the local disk.
+/// </summary>
 public static class TrainCommand
 {
     private static readonly TrainerOptions Trainer = new();
@@ -37,11 +41,16 @@ public static class TrainCommand
         var iterations = new Option<int>("--iterations") { Description = "lightgbm: boosting rounds", DefaultValueFactory = _ => Trainer.NumberOfIterations };
         var learningRate = new Option<double>("--learning-rate") { Description = "lightgbm: learning rate", DefaultValueFactory = _ => Trainer.LearningRate };
         var inputSize = new Option<int>("--input-size") { Description = "Side in pixels photos are resized to for the network", DefaultValueFactory = _ => Featurizer.InputSize };
+        var inProcess = new Option<bool>("--in-process")
+        {
+            Description = "Run every stage in this process on the local disk, without Azurite or the durable pipeline",
+        };
+        var minAccuracy = new Option<double>("--min-accuracy") { Description = "Publish the model only if its test accuracy reaches this (pipeline only)" };
         var cache = new Option<string?>("--cache") { Description = $"Folder for downloads, extracted data sets and features [default: ${AcquireOptions.CacheEnvironmentVariable} or {new AcquireOptions().CacheDirectory}]" };
 
         var command = new Command("train", "Train a flower classifier on labelled photos and measure it on held-out ones.")
         {
-            dataset, output, testFraction, seed, trainer, l2, l1, maxIterations, normalize, leaves, iterations, learningRate, inputSize, cache,
+            dataset, output, testFraction, seed, trainer, l2, l1, maxIterations, normalize, leaves, iterations, learningRate, inputSize, cache, inProcess, minAccuracy,
         };
         command.SetAction(async (parsed, ct) =>
         {
@@ -70,8 +79,16 @@ public static class TrainCommand
                     Acquire = acquire,
                 };
                 var console = CommandRunner.Console(parsed.InvocationConfiguration.Output);
-                var result = await RunWithProgress(console, options, ct);
-                MetricsView.Write(console, result);
+                if (parsed.GetValue(inProcess))
+                {
+                    MetricsView.Write(console, await RunWithProgress(console, options, ct));
+                    return 0;
+                }
+                var (metrics, modelId, notPublished) = await PipelineTraining.RunAsync(console, options, parsed.GetValue(minAccuracy), ct);
+                MetricsView.Write(console, metrics, modelId, Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.ModelPackageFile),
+                    Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.MetricsFile));
+                console.MarkupLine(notPublished is null ? $"[green]Published[/] {Markup.Escape(modelId)}: uploads are now labelled with it."
+                    : $"[yellow]Not published[/]: {Markup.Escape(notPublished)}");
                 return 0;
             }
             catch (Exception e)

@@ -61,6 +61,18 @@ public sealed class DurableBackend : IAsyncDisposable
         return new DurableBackend(sidecar, GrpcChannel.ForAddress(sidecar.Urls.First()));
     }
 
+    /// <summary>
+    /// The sidecar sends no health pings, so the worker's silent-disconnect watchdog (120 s without a message)
+    /// would tear down a healthy work-item stream during every long quiet spell. The SDK only exposes the
+    /// setting internally (GrpcDurableTaskWorkerOptions.Internal.SilentDisconnectTimeout; non-positive = off).
+    /// </summary>
+    public static void DisableSilentDisconnect(Microsoft.DurableTask.Worker.Grpc.GrpcDurableTaskWorkerOptions options)
+    {
+        var flags = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public;
+        var internals = options.GetType().GetProperty("Internal", flags)?.GetValue(options);
+        internals?.GetType().GetProperty("SilentDisconnectTimeout", flags)?.SetValue(internals, TimeSpan.Zero);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();

@@ -62,8 +62,7 @@ public sealed class FlowersLocalHost : IAsyncDisposable
                 o.Concurrency.MaximumConcurrentOrchestrationWorkItems = 4;
             });
         });
-        // The sidecar sends no keep-alive pings: without this the worker reconnects every 2 minutes of quiet.
-        builder.Services.Configure<GrpcDurableTaskWorkerOptions>(Options.DefaultName, o => o.Internal.SilentDisconnectTimeout = TimeSpan.Zero);
+        builder.Services.Configure<GrpcDurableTaskWorkerOptions>(Microsoft.Extensions.Options.Options.DefaultName, DurableBackend.DisableSilentDisconnect);
         builder.Services.AddDurableTaskClient(client => client.UseGrpc(backend.Channel));
         builder.Services.AddHostedService<UploadWatcher>();
 

@@ -88,12 +88,22 @@ public static partial class TrainingRequestReader
         else
         {
             source ??= AcquireOptions.DefaultUrl;
-            if (!Uri.TryCreate(source, UriKind.Absolute, out var url))
-                throw new TrainingRequestException("source", $"'{source}' is not an absolute URL");
-            if (await SourceAddressGuard.CheckAsync(url, settings.AllowPrivateSources, ct) is { } problem)
-                throw new TrainingRequestException("source", problem);
-            if (dataset is not null) CheckName("dataset", dataset);
-            else dataset = DatasetNameFromUrl(url);
+            if (settings.AllowLocalSources && Path.IsPathFullyQualified(source))
+            {
+                if (!Directory.Exists(source) && !File.Exists(source))
+                    throw new TrainingRequestException("source", $"'{source}' does not exist on the host");
+                if (dataset is not null) CheckName("dataset", dataset);
+                else dataset = DatasetNameFromUrl(new Uri(Path.GetFullPath(source).TrimEnd(Path.DirectorySeparatorChar)));
+            }
+            else
+            {
+                if (!Uri.TryCreate(source, UriKind.Absolute, out var url))
+                    throw new TrainingRequestException("source", $"'{source}' is not an absolute URL");
+                if (await SourceAddressGuard.CheckAsync(url, settings.AllowPrivateSources, ct) is { } problem)
+                    throw new TrainingRequestException("source", problem);
+                if (dataset is not null) CheckName("dataset", dataset);
+                else dataset = DatasetNameFromUrl(url);
+            }
         }
 
         var trainer = new TrainerOptions();

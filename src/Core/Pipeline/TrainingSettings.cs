@@ -7,6 +7,10 @@ public sealed record TrainingSettings
     /// request must not reach the app's own network (server-side request forgery).</summary>
     public bool AllowPrivateSources { get; init; }
 
+    /// <summary>Let the source be a folder or archive on the host's own disk (absolute path). Only the local host
+    /// turns this on, for `flowers train --dataset ./photos`; a deployed app must never read its own files.</summary>
+    public bool AllowLocalSources { get; init; }
+
     /// <summary>Where downloaded archives are cached and extracted during ingest.</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "flowers-cache");
 

@@ -1,0 +1,39 @@
+using System.Text.Json;
+using Flowers.Pipeline;
+using Flowers.Storage;
+using Microsoft.Extensions.Configuration;
+
+namespace Flowers.LocalHost;
+
+/// <summary>
+/// The local host's settings, found where the Functions app finds its own: environment variables first,
+/// then the Values of src/Functions/local.settings.json. So pointing at a real storage account instead of
+/// Azurite is the same AzureWebJobsStorage setting.
+/// </summary>
+public sealed record LocalSettings(string StorageConnection, TrainingSettings Training, string Url)
+{
+    public const string LocalSettingsFile = "src/Functions/local.settings.json";
+
+    public bool UsesAzurite => StorageConnection.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase)
+        || StorageConnection.Contains("127.0.0.1", StringComparison.Ordinal);
+
+    public static LocalSettings Load(string repositoryRoot)
+    {
+        var values = new Dictionary<string, string?>();
+        var file = Path.Combine(repositoryRoot, LocalSettingsFile);
+        if (File.Exists(file))
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(file));
+            if (json.RootElement.TryGetProperty("Values", out var entries))
+                foreach (var entry in entries.EnumerateObject())
+                    values[entry.Name.Replace("__", ":")] = entry.Value.ToString();
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).AddEnvironmentVariables().Build();
+        // The local host reads data sets from its own disk (flowers train --dataset ./photos); a deployed app never does.
+        var training = (configuration.GetSection("Training").Get<TrainingSettings>() ?? new TrainingSettings()) with { AllowLocalSources = true };
+        return new LocalSettings(
+            configuration[StorageNames.Connection] is { Length: > 0 } connection ? connection : Azurite.DevelopmentStorage,
+            training,
+            configuration["FLOWERS_HOST_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:7071");
+    }
+}
