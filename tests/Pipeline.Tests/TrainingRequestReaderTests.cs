@@ -114,3 +114,23 @@ public class TrainingRequestReaderTests
             Assert.Null(SourceAddressGuard.NonPublicKind(System.Net.IPAddress.Parse(address)));
     }
 }
+
+public class LocalSourceTests
+{
+    [Fact]
+    public async Task A_path_on_the_host_is_refused_unless_the_host_allows_local_sources()
+    {
+        var folder = Directory.CreateTempSubdirectory("flowers-local-source-").FullName;
+        var body = $$"""{ "source": {{System.Text.Json.JsonSerializer.Serialize(folder)}} }""";
+        var refused = await Assert.ThrowsAsync<TrainingRequestException>(() => TrainingRequestReader.ReadAsync(body, new TrainingSettings()));
+        Assert.Equal("source", refused.Field);
+
+        var request = await TrainingRequestReader.ReadAsync(body, new TrainingSettings { AllowLocalSources = true });
+        Assert.Equal(folder, request.SourceUrl);
+        Assert.StartsWith("flowers-local-source-", request.Dataset);
+
+        var missing = await Assert.ThrowsAsync<TrainingRequestException>(() => TrainingRequestReader.ReadAsync(
+            """{ "source": "/no/such/folder" }""", new TrainingSettings { AllowLocalSources = true }));
+        Assert.Contains("does not exist", missing.Message);
+    }
+}
