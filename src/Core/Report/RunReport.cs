@@ -1,3 +1,5 @@
+using Flowers.Evaluate;
+
 namespace Flowers.Report;
 
 /// <summary>
@@ -10,6 +12,14 @@ public static class RunReport
     public const string ConfusionFile = "confusion.png";
     public const string MisclassifiedFile = "misclassified.png";
     public const string PageFile = "report.html";
+
+    /// <summary>Every file <see cref="Render"/> returns, the page first.</summary>
+    public static IReadOnlyList<string> Files { get; } = [PageFile, PreviewFile, ConfusionFile, MisclassifiedFile];
+
+    /// <summary>The data-set paths that <see cref="ReportInput.ReadPhoto"/> will be asked for: the misclassified
+    /// photos that get a thumbnail. A caller whose reads are slow or asynchronous can fetch just these first.</summary>
+    public static IReadOnlyList<string> PicturedMistakes(RunMetrics metrics) =>
+        PhotoGrid.WorstFirst(metrics.Misclassified).Take(PhotoGrid.MaxMisclassifiedTiles).Select(m => m.Image).ToList();
 
     /// <returns>File name → content: <see cref="PreviewFile"/>, <see cref="ConfusionFile"/>,
     /// <see cref="MisclassifiedFile"/> and <see cref="PageFile"/> (which embeds the three pictures).</returns>

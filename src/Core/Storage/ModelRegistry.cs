@@ -4,6 +4,7 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using Flowers.Evaluate;
 using Flowers.Package;
+using Flowers.Report;
 
 namespace Flowers.Storage;
 
@@ -14,7 +15,7 @@ public sealed record PublishedModelPointer(string ModelId, DateTimeOffset Publis
 public sealed record ModelDescription(string ModelId, bool Current, JsonElement Manifest, JsonElement Metrics);
 
 /// <summary>
-/// The models container: models/{modelId}/ (package, manifest, metrics, misclassified list) and the
+/// The models container: models/{modelId}/ (package, manifest, metrics, misclassified list, run report) and the
 /// models/current pointer. Publishing writes the pointer only after checking every file of the model
 /// is there, so a reader that follows the pointer never finds a half-written model.
 /// </summary>
@@ -39,6 +40,34 @@ public sealed partial class ModelRegistry(FlowersStorage storage)
         package.WriteTo(zip);
         zip.Position = 0;
         await folder.GetBlobClient(StorageNames.ModelBlob(id, StorageNames.ModelPackageFile)).UploadAsync(zip, overwrite: true, ct);
+    }
+
+    /// <summary>Writes the model's run report (<see cref="RunReport.Render"/>'s files) under models/{modelId}/, each
+    /// with its content type, so a blob download opens as a page or a picture too.</summary>
+    public async Task SaveReportAsync(string modelId, IReadOnlyDictionary<string, byte[]> files, CancellationToken ct = default)
+    {
+        if (!IsValidModelId(modelId)) throw new ArgumentException($"'{modelId}' is not a valid model id", nameof(modelId));
+        await storage.EnsureContainersAsync(ct);
+        foreach (var (file, bytes) in files)
+            await storage.Models.GetBlobClient(StorageNames.ModelReportBlob(modelId, file)).UploadAsync(new BinaryData(bytes),
+                new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = ModelReportFile.ContentTypeOf(file) } }, ct);
+    }
+
+    /// <summary>One file of a model's run report; <paramref name="file"/> null means the page. Null when the id is
+    /// not a model id, the name is not one of <see cref="StorageNames.ReportFiles"/>, or the model has no report.</summary>
+    public async Task<ModelReportFile?> ReadReportFileAsync(string modelId, string? file, CancellationToken ct = default)
+    {
+        file ??= RunReport.PageFile;
+        if (!IsValidModelId(modelId) || !StorageNames.ReportFiles.Contains(file, StringComparer.Ordinal)) return null;
+        try
+        {
+            var content = await storage.Models.GetBlobClient(StorageNames.ModelReportBlob(modelId, file)).DownloadContentAsync(ct);
+            return new ModelReportFile(file, content.Value.Content);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
     }
 
     /// <summary>Points models/current at <paramref name="modelId"/>; throws if any file of the model is missing.</summary>

@@ -48,8 +48,22 @@ public static class StorageNames
 
     public static string ModelBlob(string modelId, string file) => $"{modelId}/{file}";
 
+    /// <summary>The run report beside a model: report.html and the three pictures it embeds (file names from
+    /// <see cref="Flowers.Report.RunReport"/>). Not part of <see cref="ModelFiles"/>: a model works without them.</summary>
+    public static IReadOnlyList<string> ReportFiles => Flowers.Report.RunReport.Files;
+
+    /// <summary>models/{modelId}/{file} for one of <see cref="ReportFiles"/>; any other name is refused, so a
+    /// file name taken from a URL can never reach the package or another blob.</summary>
+    public static string ModelReportBlob(string modelId, string file) =>
+        ReportFiles.Contains(file, StringComparer.Ordinal)
+            ? ModelBlob(modelId, file)
+            : throw new ArgumentException($"'{file}' is not a report file (use one of {string.Join(", ", ReportFiles)})", nameof(file));
+
     /// <summary>datasets/{dataset}/{class}/{file}</summary>
     public static string DatasetPhotoBlob(string dataset, string photoClass, string file) => $"{dataset}/{photoClass}/{file}";
+
+    /// <summary>datasets/{dataset}/{class}/{file} from the photo's data-set path "{class}/{file}" (as in metrics.json).</summary>
+    public static string DatasetPhotoBlob(string dataset, string image) => $"{dataset}/{image}";
 
     /// <summary>datasets/{dataset}/split.json: the split manifest (one level above the class folders, so
     /// it is never taken for a photo).</summary>
