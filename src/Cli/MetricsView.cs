@@ -1,5 +1,6 @@
 using System.Globalization;
 using Flowers.Evaluate;
+using Flowers.Report;
 using Flowers.Training;
 using Spectre.Console;
 
@@ -50,6 +51,9 @@ public static class MetricsView
             $"Time: acquire {t.AcquireSeconds:0.0} s, featurize {t.FeaturizeSeconds:0.0} s ({m.FeaturizeImagesPerSecond:0.#} photos/s), train {t.TrainSeconds:0.0} s, total {t.TotalSeconds:0.0} s."));
         console.MarkupLine($"Model {Markup.Escape(modelId)}: {Markup.Escape(packagePath)}");
         console.MarkupLine($"Metrics: {Markup.Escape(metricsPath)}");
+        // Both ways of training leave the report beside metrics.json (in-process writes it, the pipeline's is downloaded).
+        var report = Path.Combine(Path.GetDirectoryName(metricsPath) ?? ".", RunReport.PageFile);
+        if (File.Exists(report)) console.MarkupLine($"Report: {Markup.Escape(report)}");
     }
 
     private static string Percent(double share) => (share * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";

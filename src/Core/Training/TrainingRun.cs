@@ -3,17 +3,20 @@ using Flowers.Acquire;
 using Flowers.Evaluate;
 using Flowers.Featurize;
 using Flowers.Package;
+using Flowers.Report;
 using Flowers.Split;
 using Flowers.Train;
 
 namespace Flowers.Training;
 
 /// <summary>What a training run produced.</summary>
-public sealed record TrainingResult(RunMetrics Metrics, ModelPackage Package, string MetricsPath, string PackagePath);
+/// <param name="ReportPath">report.html; the pictures it embeds are beside it (<see cref="RunReport.Files"/>).</param>
+public sealed record TrainingResult(RunMetrics Metrics, ModelPackage Package, string MetricsPath, string PackagePath, string ReportPath);
 
 /// <summary>
 /// The local, in-process composition of every stage for `flowers train`: acquire -> split -> featurize
-/// (through the feature cache, so a re-run featurizes nothing) -> train -> evaluate -> package.
+/// (through the feature cache, so a re-run featurizes nothing) -> train -> evaluate -> package, and the run's
+/// report (<see cref="RunReport"/>: report.html and its pictures) beside metrics.json and model.flowers.
 /// A photo that cannot be read is skipped with its reason; it never fails the run.
 /// </summary>
 public sealed class TrainingRun
@@ -78,8 +81,37 @@ public sealed class TrainingRun
         package.Save(packagePath);
         var metricsPath = Path.Combine(o.OutputDirectory, MetricsFileName);
         await File.WriteAllTextAsync(metricsPath, metrics.ToJson(), ct).ConfigureAwait(false);
+        var reportPath = await WriteReportAsync(o, dataset, split, train, test, metrics, package, ct).ConfigureAwait(false);
         p?.Report(new StageProgress(Stages.Package, 1, 1, packagePath));
-        return new TrainingResult(metrics, package, metricsPath, packagePath);
+        return new TrainingResult(metrics, package, metricsPath, packagePath, reportPath);
+    }
+
+    /// <summary>Writes report.html and its pictures into the output directory. There is no registry locally,
+    /// so the page compares with nothing.</summary>
+    private static async Task<string> WriteReportAsync(TrainingRunOptions o, Dataset dataset, SplitManifest split,
+        LabeledFeatures[] train, LabeledFeatures[] test, RunMetrics metrics, ModelPackage package, CancellationToken ct)
+    {
+        var byImage = dataset.Photos.ToDictionary(photo => photo.Image, StringComparer.Ordinal);
+        byte[]? ReadPhoto(string image)
+        {
+            // A photo that went missing since it was featurized becomes a placeholder tile, not a failed run.
+            try { return byImage.TryGetValue(image, out var photo) ? File.ReadAllBytes(photo.FilePath) : null; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        }
+
+        var samples = new List<SamplePhoto>();
+        foreach (var image in SamplePhoto.Choose(train.Select(t => t.Image)))
+            if (ReadPhoto(image) is { } bytes) samples.Add(new SamplePhoto(byImage[image].Class, image, bytes));
+        var input = new ReportInput(
+            metrics,
+            Title: $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.OutputDirectory)))} · model {package.ModelId}",
+            Settings: ReportSettings.Describe(package.ModelId, o.Dataset ?? AcquireOptions.DefaultUrl, split.Options, package.Manifest.Featurizer, o.Trainer),
+            Counts: ClassCounts.Tally(split.Classes, train.Select(t => t.Image), test.Select(t => t.Image), metrics.Skipped),
+            Samples: samples,
+            ReadPhoto: ReadPhoto);
+        foreach (var (file, bytes) in RunReport.Render(input))
+            await File.WriteAllBytesAsync(Path.Combine(o.OutputDirectory, file), bytes, ct).ConfigureAwait(false);
+        return Path.Combine(o.OutputDirectory, RunReport.PageFile);
     }
 
     /// <summary>

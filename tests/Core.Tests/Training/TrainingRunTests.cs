@@ -4,6 +4,8 @@ using Flowers.Classify;
 using Flowers.Evaluate;
 using Flowers.Featurize;
 using Flowers.Package;
+using Flowers.Report;
+using Flowers.Tests.Report;
 using Flowers.Training;
 
 namespace Flowers.Tests.Training;
@@ -54,6 +56,24 @@ public class TrainingRunTests
         Assert.True(metrics.FeaturizeImagesPerSecond > 0);
         Assert.Contains(progress.Reports, r => r.Stage == Stages.Featurize && r.Done == r.Total);
         Assert.Equal(Stages.Package, progress.Reports[^1].Stage);
+
+        // The run report beside metrics.json: three pictures and a page that states what the run measured.
+        Assert.Equal(folder["out/report.html"], result.ReportPath);
+        foreach (var picture in new[] { RunReport.PreviewFile, RunReport.ConfusionFile, RunReport.MisclassifiedFile })
+        {
+            using var bitmap = Pixels.Decode(File.ReadAllBytes(folder[$"out/{picture}"]));
+            Assert.True(Pixels.Distinct(bitmap) > 50, $"{picture} looks blank");
+            if (picture == RunReport.PreviewFile) // the sample photos were read: their red, green and blue shapes show
+                Assert.True(Pixels.Count(bitmap, new SkiaSharp.SKRectI(0, 0, bitmap.Width, bitmap.Height), c => Pixels.Saturation(c) > 0.6) > 3000);
+        }
+        var html = File.ReadAllText(result.ReportPath);
+        Assert.Contains(FormattableString.Invariant($"Test accuracy <strong>{metrics.Accuracy * 100:0.0}%</strong>"), html);
+        Assert.Contains($"<tr><th>model</th><td>{result.Package.ModelId}</td></tr>", html);
+        Assert.Contains("<tr><th>split seed</th><td>2018</td></tr>", html);
+        Assert.Contains(FormattableString.Invariant(
+            $"<th>all</th><th class=\"num\">{metrics.TrainCount}</th><th class=\"num\">{metrics.TestCount}</th><th class=\"num\">{metrics.Skipped.Count}</th>"), html);
+        Assert.Contains("disc/broken.jpg", html);
+        Assert.DoesNotContain("id=\"comparison\"", html); // no registry locally
 
         // model.flowers loads and labels photos it never saw
         using (var classifier = PhotoClassifier.Open(result.PackagePath))
