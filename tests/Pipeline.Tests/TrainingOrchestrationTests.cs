@@ -1,4 +1,6 @@
 using Azure.Storage.Blobs;
+using Flowers.Evaluate;
+using Flowers.Report;
 using Flowers.Storage;
 using Flowers.Testing;
 using Microsoft.DurableTask.Client;
@@ -91,6 +93,7 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
         Assert.Equal(metrics.TrainCount + metrics.TestCount, 24);
         foreach (var file in StorageNames.ModelFiles)
             Assert.True(await host.Blobs.GetBlobContainerClient(StorageNames.Models).GetBlobClient(StorageNames.ModelBlob(outcome.PublishedModelId!, file)).ExistsAsync());
+        await AssertReportAsync(outcome.PublishedModelId!, metrics);
         var description = (await Registry.DescribeCurrentAsync())!;
         Assert.True(description.Current);
         Assert.Equal(outcome.PublishedModelId, description.Manifest.GetProperty("modelId").GetString());
@@ -111,6 +114,10 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
         Assert.Equal(featureBlobs, await CountAsync(StorageNames.Features));
         Assert.NotEqual(outcome.PublishedModelId, rerun.PublishedModelId);
         Assert.Equal(outcome.Metrics.Accuracy, rerun.Metrics.Accuracy);
+        // Its report compares it with the model that was published while it trained.
+        var rerunReport = (await AssertReportAsync(rerun.PublishedModelId!, (await Registry.ReadMetricsAsync(rerun.PublishedModelId!))!));
+        Assert.Contains("id=\"comparison\"", rerunReport);
+        Assert.Contains($"<code>{outcome.PublishedModelId}</code>", rerunReport);
 
         // One more photo: only the shard its content hash falls in is featurized again.
         await host.Blobs.GetBlobContainerClient(StorageNames.Datasets).GetBlobClient(StorageNames.DatasetPhotoBlob("shapes", "square", "new.jpg"))
@@ -174,6 +181,29 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
         Assert.Equal(TrainingStartStatus.Invalid, start.Status);
         Assert.StartsWith("seed:", start.Error);
         Assert.Null(await host.Client.GetInstanceAsync(TrainingRuns.InstanceIdFor("shapes-bad")));
+    }
+
+    /// <summary>The model's report: report.html and three PNGs under models/{id}/, served with their content types.</summary>
+    private async Task<string> AssertReportAsync(string modelId, RunMetrics metrics)
+    {
+        var models = host.Blobs.GetBlobContainerClient(StorageNames.Models);
+        foreach (var file in StorageNames.ReportFiles)
+            Assert.Equal(ModelReportFile.ContentTypeOf(file),
+                (await models.GetBlobClient(StorageNames.ModelReportBlob(modelId, file)).GetPropertiesAsync()).Value.ContentType);
+        foreach (var picture in new[] { RunReport.PreviewFile, RunReport.ConfusionFile, RunReport.MisclassifiedFile })
+        {
+            var png = (await Registry.ReadReportFileAsync(modelId, picture))!;
+            Assert.Equal("image/png", png.ContentType);
+            using var bitmap = SkiaSharp.SKBitmap.Decode(png.Content.ToArray());
+            Assert.True(bitmap is { Width: > 100, Height: > 100 }, $"{picture} of {modelId} is not a picture");
+        }
+        var page = (await Registry.ReadReportFileAsync(modelId, file: null))!;
+        Assert.Equal("text/html; charset=utf-8", page.ContentType);
+        var html = page.Content.ToString();
+        Assert.Contains(FormattableString.Invariant($"Test accuracy <strong>{metrics.Accuracy * 100:0.0}%</strong>"), html);
+        Assert.Contains($"<tr><th>data set</th><td>{StorageNames.Datasets}/shapes</td></tr>", html);
+        Assert.Contains("circle/broken.jpg", html);
+        return html;
     }
 
     private async Task<int> CountAsync(string container)
