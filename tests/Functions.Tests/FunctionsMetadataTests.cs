@@ -43,7 +43,7 @@ public class FunctionsMetadataTests
     {
         string[] expected =
         [
-            "Health", "StartTraining", "GetTrainingStatus", "GetCurrentModel", "GetModel", "TrainingOrchestrator",
+            "Health", "StartTraining", "GetTrainingStatus", "GetCurrentModel", "GetModel", "GetModelReport", "TrainingOrchestrator",
             "Ingest", "FeaturizeShard", "TrainAndEvaluate", "Publish", "LabelPendingUploads", "LabelUpload", "LabelUploadEventGrid",
         ];
         Assert.Equal(expected.Order(), Functions().Keys.Order());
@@ -55,6 +55,7 @@ public class FunctionsMetadataTests
     [InlineData("GetTrainingStatus", "function", "get", "training/{id}", true)]
     [InlineData("GetCurrentModel", "function", "get", "models/current", false)]
     [InlineData("GetModel", "function", "get", "models/{id}", false)]
+    [InlineData("GetModelReport", "function", "get", "models/{id}/report/{file?}", false)]
     public void Http_functions_have_their_route_method_and_auth_level(string name, string authLevel, string method, string route, bool durableClient)
     {
         var function = Functions()[name];
