@@ -47,6 +47,13 @@ public static class HttpRoutes
             await models.DescribeAsync(id, ct) is { } model
                 ? Json(StatusCodes.Status200OK, model)
                 : Json(StatusCodes.Status404NotFound, new { error = $"no model '{id}'" }));
+        api.MapGet("/models/{id}/report/{file?}", async (string id, string? file, ModelRegistry models, HttpResponse response, CancellationToken ct) =>
+        {
+            if (await models.ReadReportFileAsync(id, file, ct) is not { } report)
+                return Json(StatusCodes.Status404NotFound, new { error = $"no report file '{file ?? "report.html"}' for model '{id}'" });
+            foreach (var (name, value) in report.Headers.Where(h => h.Key != "Content-Type")) response.Headers[name] = value;
+            return Results.Bytes(report.Content.ToMemory(), report.ContentType);
+        });
     }
 
     /// <summary>202 with the run's id and where to watch it, like Durable Functions' check-status response.</summary>

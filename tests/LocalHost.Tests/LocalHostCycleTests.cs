@@ -56,6 +56,18 @@ public sealed class LocalHostCycleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, current.StatusCode);
         Assert.Contains(modelId!, await current.Content.ReadAsStringAsync());
 
+        // The run's report: the page and its pictures, nothing else of the model folder, and only with the key.
+        using var page = await http.GetAsync($"api/models/{modelId}/report?code={LocalRun.Key}");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html; charset=utf-8", page.Content.Headers.ContentType!.ToString());
+        Assert.StartsWith("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Contains(modelId!, await page.Content.ReadAsStringAsync());
+        using var confusion = await http.GetAsync($"api/models/{modelId}/report/confusion.png?code={LocalRun.Key}");
+        Assert.Equal("image/png", confusion.Content.Headers.ContentType!.ToString());
+        Assert.Equal(0x89, (await confusion.Content.ReadAsByteArrayAsync())[0]);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"api/models/{modelId}/report/model.flowers?code={LocalRun.Key}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"api/models/{modelId}/report")).StatusCode);
+
         // The watcher labels uploads, as the blob trigger does in Azure.
         var files = new[] { "circle", "square", "stripes" }.Select((c, i) =>
         {
