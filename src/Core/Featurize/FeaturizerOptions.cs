@@ -33,7 +33,10 @@ public sealed record FeaturizerOptions
     /// <summary>ONNX Runtime threads inside one inference (see <see cref="ConcurrentRuns"/>).</summary>
     public int IntraOpThreads { get; init; } = 1;
 
-    /// <summary>Inferences <see cref="PhotoFeaturizer.FeaturizeAll"/> runs at once (each using <see cref="IntraOpThreads"/>).</summary>
+    /// <summary>
+    /// Inferences that run at once, each on its own ONNX Runtime session of <see cref="IntraOpThreads"/> threads.
+    /// 2 x 1 is the fastest for many photos on 2 cores; for the lowest latency of a single photo use 1 x 2.
+    /// </summary>
     public int ConcurrentRuns { get; init; } = 2;
 
     /// <summary>Decompression-bomb guard.</summary>

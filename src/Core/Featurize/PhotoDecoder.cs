@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SkiaSharp;
 
 namespace Flowers.Featurize;
@@ -72,18 +73,27 @@ public sealed class PhotoDecoder(int size, PhotoLimits? limits = null)
             or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
         var (uprightW, uprightH) = turned ? (h, w) : (w, h);
 
-        using var target = new SKBitmap(new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul, Srgb));
-        using (var canvas = new SKCanvas(target))
-        using (var image = SKImage.FromBitmap(source))
+        // Draw straight into the managed array the caller gets (no copy out of Skia's memory).
+        var rgba = new byte[Size * Size * 4];
+        var pinned = GCHandle.Alloc(rgba, GCHandleType.Pinned);
+        try
         {
+            var info = new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul, Srgb);
+            using var target = new SKBitmap();
+            if (!target.InstallPixels(info, pinned.AddrOfPinnedObject(), info.RowBytes))
+                throw new InvalidOperationException("SkiaSharp refused the pixel buffer");
+            using var canvas = new SKCanvas(target);
+            using var image = SKImage.FromBitmap(source);
             canvas.Clear(SKColors.Black); // transparent areas end up black, as premultiplied pixels do
             canvas.Scale((float)Size / uprightW, (float)Size / uprightH);
             canvas.Concat(UprightMatrix(origin, w, h));
             var shrink = Math.Max((float)uprightW / Size, (float)uprightH / Size);
             canvas.DrawImage(image, 0, 0, shrink > 2f ? Mipmapped : Bilinear);
+            canvas.Flush();
         }
-        var uprightSource = turned ? (height, width) : (width, height);
-        return new PhotoPixels(Size, target.GetPixelSpan().ToArray(), uprightSource.Item1, uprightSource.Item2, format);
+        finally { pinned.Free(); }
+        var (sourceW, sourceH) = turned ? (height, width) : (width, height);
+        return new PhotoPixels(Size, rgba, sourceW, sourceH, format);
     }
 
     /// <summary>Maps encoded pixel coordinates to upright ones (the EXIF orientation, as Skia defines it).</summary>
