@@ -28,13 +28,22 @@ var coldStartSeconds = cold.Elapsed.TotalSeconds;
 var featureSum = 0.0;
 if (warmup > 0) Featurize(ml.Data.TakeRows(data, warmup));
 var rates = new List<double>();
+var cpuMilliseconds = new List<double>();
+var process = Process.GetCurrentProcess();
 for (var r = 0; r < repeat; r++)
 {
+    process.Refresh();
+    var cpu = process.TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     var rows = Featurize(data);
     rates.Add(rows / sw.Elapsed.TotalSeconds);
+    process.Refresh();
+    cpuMilliseconds.Add((process.TotalProcessorTime - cpu).TotalMilliseconds / rows);
 }
-Console.WriteLine(JsonSerializer.Serialize(new { count = paths.Length, coldStartSeconds, imagesPerSecond = rates, featureSum }));
+Console.WriteLine(JsonSerializer.Serialize(new
+{
+    count = paths.Length, coldStartSeconds, imagesPerSecond = rates, cpuMillisecondsPerImage = cpuMilliseconds, featureSum,
+}));
 
 int Featurize(IDataView photos)
 {

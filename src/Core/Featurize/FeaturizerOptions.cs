@@ -9,22 +9,35 @@ namespace Flowers.Featurize;
 /// </summary>
 public sealed record FeaturizerOptions
 {
-    /// <summary>Side of the square the photo is stretched to before it enters the network.</summary>
+    /// <summary>
+    /// Side of the square the photo is stretched to before it enters the network. 224 is what the network was
+    /// trained at and what ML.NET uses. On flowers128 (photos of 128 px) 160 and 128 did as well for half and a
+    /// third of the compute; on full-size photos a larger input helps, so 224 stays the default.
+    /// </summary>
     public int InputSize { get; init; } = 224;
 
-    /// <summary>Globally pooled outputs of all four residual stages (960 values) instead of the last (512).</summary>
+    /// <summary>
+    /// Globally pooled outputs of all four residual stages (960 values) instead of the last (512): free at run
+    /// time, +0.8 to +1.1 points of test accuracy on flowers128 (5 splits).
+    /// </summary>
     public bool MultiLevel { get; init; } = true;
 
-    /// <summary>Also featurize the photo mirrored left to right, as Views[1] (training augmentation, test-time averaging).</summary>
+    /// <summary>
+    /// Also featurize the photo mirrored left to right, as Views[1], for training augmentation and test-time
+    /// averaging: +0.9 points on flowers128 (5 splits), for twice the inference.
+    /// </summary>
     public bool MirroredView { get; init; } = true;
 
     /// <summary>Subtract the 224x224 ImageNet mean image (resampled to the input size) rather than three channel means.</summary>
     public bool PerPixelMean { get; init; } = true;
 
-    /// <summary>ONNX Runtime threads inside one inference.</summary>
+    /// <summary>ONNX Runtime threads inside one inference (see <see cref="ConcurrentRuns"/>).</summary>
     public int IntraOpThreads { get; init; } = 1;
 
-    /// <summary>Inferences <see cref="PhotoFeaturizer.FeaturizeAll"/> runs at once (each using <see cref="IntraOpThreads"/>).</summary>
+    /// <summary>
+    /// Inferences that run at once, each on its own ONNX Runtime session of <see cref="IntraOpThreads"/> threads.
+    /// 2 x 1 is the fastest for many photos on 2 cores; for the lowest latency of a single photo use 1 x 2.
+    /// </summary>
     public int ConcurrentRuns { get; init; } = 2;
 
     /// <summary>Decompression-bomb guard.</summary>

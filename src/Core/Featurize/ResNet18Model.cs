@@ -38,18 +38,61 @@ public sealed class ResNet18Model
 
     public static string OnnxPath(string modelDirectory) => Path.Combine(modelDirectory, "ResNet18Onnx", "ResNet18.onnx");
 
-    /// <summary>Loads and edits the model; the edited bytes are kept for the life of the process.</summary>
+    /// <summary>
+    /// Where edited models are kept between processes (parsing and editing 64 MB of protobuf is about half of a
+    /// cold start); null = edit in every process. Defaults to flowers-models/ in the temp folder.
+    /// </summary>
+    public static string? CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "flowers-models");
+
+    /// <summary>Bump when <see cref="Edit"/> changes, so that no stale edited model is picked up from the cache.</summary>
+    const int EditVersion = 1;
+
+    /// <summary>Loads and edits the model; the edited bytes are kept for the life of the process (and in <see cref="CacheDirectory"/>).</summary>
     public static ResNet18Model Load(string? modelDirectory = null, bool multiLevel = true)
     {
         var path = Path.GetFullPath(OnnxPath(modelDirectory ?? DefaultDirectory));
-        return Loaded.GetOrAdd((path, multiLevel), key => new Lazy<ResNet18Model>(() => Edit(key.Item1, key.Item2))).Value;
+        return Loaded.GetOrAdd((path, multiLevel), key => new Lazy<ResNet18Model>(() => LoadOrEdit(key.Item1, key.Item2))).Value;
     }
 
-    static ResNet18Model Edit(string path, bool multiLevel)
+    static ResNet18Model LoadOrEdit(string path, bool multiLevel)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException(
                 $"ResNet18 model not found at {path}: reference NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18, which copies it beside the app", path);
+        var source = new FileInfo(path);
+        var cached = CacheDirectory is { } dir
+            ? Path.Combine(dir, $"resnet18-{(multiLevel ? "multilevel" : "last")}-e{EditVersion}-{source.Length}-{source.LastWriteTimeUtc.Ticks}")
+            : null;
+        if (cached is not null && File.Exists(cached + ".onnx") && File.Exists(cached + ".channels"))
+        {
+            try
+            {
+                var channels = File.ReadAllText(cached + ".channels").Split(',').Select(int.Parse).ToList();
+                return new ResNet18Model(File.ReadAllBytes(cached + ".onnx"), channels);
+            }
+            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { } // edit afresh
+        }
+        var edited = Edit(path, multiLevel);
+        if (cached is not null) TrySave(cached, edited);
+        return edited;
+    }
+
+    static void TrySave(string cached, ResNet18Model model)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
+            var temp = $"{cached}.{Guid.NewGuid():N}.tmp";
+            File.WriteAllBytes(temp, model.OnnxBytes);
+            File.Move(temp, cached + ".onnx", overwrite: true);
+            File.WriteAllText(temp, string.Join(",", model.StageChannels)); // written last: marks the model complete
+            File.Move(temp, cached + ".channels", overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a cache, not a requirement
+    }
+
+    static ResNet18Model Edit(string path, bool multiLevel)
+    {
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
         var graph = model.Graph;
 

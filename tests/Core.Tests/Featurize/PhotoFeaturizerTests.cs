@@ -104,6 +104,39 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
     }
 
     [Fact]
+    public void FeaturizeAll_passes_on_a_failing_photo_source_after_the_photos_it_gave()
+    {
+        IEnumerable<PhotoBytes> Source()
+        {
+            yield return new PhotoBytes("a", Jpeg(1, 64, 64));
+            yield return new PhotoBytes("b", Jpeg(2, 64, 64));
+            throw new IOException("disk gone");
+        }
+        var seen = new List<string>();
+        var e = Assert.Throws<IOException>(() => { foreach (var o in featurizer.FeaturizeAll(Source())) seen.Add(o.Key); });
+        Assert.Equal("disk gone", e.Message);
+        Assert.Equal(["a", "b"], seen);
+    }
+
+    [Fact]
+    public void FeaturizeAll_stops_when_the_caller_stops_reading()
+    {
+        var read = 0;
+        IEnumerable<PhotoBytes> Endless()
+        {
+            for (var i = 0; ; i++)
+            {
+                Interlocked.Increment(ref read);
+                yield return new PhotoBytes($"{i}", Jpeg(i % 3, 64, 64));
+            }
+        }
+        Assert.Equal(["0", "1", "2"], featurizer.FeaturizeAll(Endless()).Take(3).Select(o => o.Key));
+        var after = Volatile.Read(ref read);
+        Assert.InRange(after, 3, 40); // read ahead a bounded window, then stopped
+        Assert.Equal(after, Volatile.Read(ref read));
+    }
+
+    [Fact]
     public void Featurize_throws_the_reason_for_a_bad_photo() =>
         Assert.Equal("empty file", Assert.Throws<PhotoRejectedException>(() => featurizer.Featurize(ReadOnlySpan<byte>.Empty)).Reason);
 
