@@ -34,7 +34,15 @@ public sealed class BadPhotoRun : IAsyncLifetime
     }
 }
 
-public sealed class BadPhotoTests(BadPhotoRun fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BadPhotoRun>
+/// <summary>The tests that share one <see cref="BadPhotoRun"/> (one Azurite, one host, one training run): run one after another.</summary>
+[CollectionDefinition(Name)]
+public sealed class SaltedRunCollection : ICollectionFixture<BadPhotoRun>
+{
+    public const string Name = "salted training run";
+}
+
+[Collection(SaltedRunCollection.Name)]
+public sealed class BadPhotoTests(BadPhotoRun fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public void Training_skips_each_unreadable_photo_by_name_and_completes()
@@ -67,6 +75,7 @@ public sealed class BadPhotoTests(BadPhotoRun fixture, Xunit.Abstractions.ITestO
 
         var byName = files.Select((f, i) => (Name: Path.GetFileName(f), Result: results[i])).ToDictionary(p => p.Name, p => p.Result);
         foreach (var (name, r) in byName) output.WriteLine($"{name}: {r.Label ?? r.Error}");
+        foreach (var line in fixture.Run.Logs.Lines.Where(l => l.StartsWith("Warning") || l.StartsWith("Error"))) output.WriteLine(line);
         foreach (var name in unreadable.Select(p => p.Name).Append("a text file.txt").Append("a document.pdf"))
         {
             Assert.Null(byName[name].Label);
