@@ -41,8 +41,17 @@ public sealed class UploadWatcher(FlowersStorage storage, UploadLabeller labelle
             if (_handled.TryGetValue(blob.Name, out var etag) && etag == blob.Properties.ETag) continue;
             fresh.Add(blob);
         }
+        var failed = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
         await Parallel.ForEachAsync(fresh, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (blob, token) =>
-            await labeller.LabelAsync(blob.Name, token));
-        foreach (var blob in fresh) _handled[blob.Name] = blob.Properties.ETag!.Value;
+        {
+            // One upload that storage will not serve (e.g. a name it refuses) must not stop the others being labelled.
+            try { await labeller.LabelAsync(blob.Name, token); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failed[blob.Name] = true;
+                log.LogWarning("Labelling upload {Name} failed ({Error}); trying again", blob.Name, e.Message);
+            }
+        });
+        foreach (var blob in fresh.Where(b => !failed.ContainsKey(b.Name))) _handled[blob.Name] = blob.Properties.ETag!.Value;
     }
 }
