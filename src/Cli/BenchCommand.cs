@@ -9,10 +9,10 @@ using Spectre.Console;
 namespace Flowers.Cli;
 
 /// <summary>One measured figure of `flowers bench`: a median over repeats, and the target it must meet (if any).</summary>
-public sealed record BenchFigure(string Name, double Measured, string Unit, double? Target = null, IReadOnlyList<double>? Samples = null)
+public sealed record BenchFigure(string Name, double Measured, string Unit, double? Target = null, IReadOnlyList<double>? Samples = null, bool AtMost = false)
 {
-    /// <summary>Null when the figure has no target (reported for information).</summary>
-    public bool? Holds => Target is { } t ? Measured >= t : null;
+    /// <summary>Null when the figure has no target (reported for information). Targets are floors unless <see cref="AtMost"/>.</summary>
+    public bool? Holds => Target is { } t ? (AtMost ? Measured <= t : Measured >= t) : null;
 }
 
 /// <summary>What every benchmark gets: the photos, how often to repeat, where to say what it is doing.</summary>
@@ -20,24 +20,30 @@ public sealed record BenchContext(string Dataset, IReadOnlyList<string> Photos, 
 
 /// <summary>
 /// `flowers bench`: measures the product's speed claims side by side in one run and prints a table of
-/// figure, measured, target, holds?. Benchmarks are a list: add one to <see cref="Benchmarks"/> to add figures.
+/// figure, measured, target, holds?. Figure groups: featurization (<see cref="FeaturizeBenchmark"/>) and the durable pipeline (<see cref="PipelineBenchmark"/>).
 /// </summary>
 public static class BenchCommand
 {
-    static readonly List<Func<BenchContext, IEnumerable<BenchFigure>>> Benchmarks = [FeaturizeBenchmark.Run];
 
     public static Command Create()
     {
         var dataset = new Option<DirectoryInfo?>("--dataset") { Description = "Class-per-folder photos (default ../shared/datasets/flowers128 beside the repo)" };
-        var limit = new Option<int>("--limit") { Description = "Photos to use, spread over the classes", DefaultValueFactory = _ => 400 };
+        var limit = new Option<int>("--limit") { Description = "Photos to featurize and train on, spread over the classes", DefaultValueFactory = _ => 600 };
+        var uploads = new Option<int>("--uploads") { Description = "Photos uploaded one by one for the label latency", DefaultValueFactory = _ => 200 };
+        var burst = new Option<int>("--burst") { Description = "Photos uploaded at once for the label throughput", DefaultValueFactory = _ => 500 };
+        var only = new Option<string?>("--only") { Description = "Run one group of figures: featurize or pipeline" };
+        only.AcceptOnlyFromAmong("featurize", "pipeline");
         var repeat = new Option<int>("--repeat") { Description = "Repeats; figures are medians", DefaultValueFactory = _ => 3 };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file" };
-        var command = new Command("bench", "Measure featurization speed against bare ONNX Runtime and ML.NET's own pipeline") { dataset, limit, repeat, json };
-        command.SetAction(parse => Run(parse.GetValue(dataset), parse.GetValue(limit), parse.GetValue(repeat), parse.GetValue(json)));
+        var command = new Command("bench",
+            "Measure featurization (vs bare ONNX Runtime and ML.NET) and the durable pipeline on Azurite: overhead, warm re-training, label latency and throughput, cold start, peak RSS")
+            { dataset, limit, repeat, json, uploads, burst, only };
+        command.SetAction(parse => Run(parse.GetValue(dataset), parse.GetValue(limit), parse.GetValue(repeat), parse.GetValue(json),
+            new PipelineBenchSettings(parse.GetValue(uploads), parse.GetValue(burst)), parse.GetValue(only)));
         return command;
     }
 
-    static int Run(DirectoryInfo? datasetOption, int limit, int repeat, FileInfo? jsonFile)
+    static int Run(DirectoryInfo? datasetOption, int limit, int repeat, FileInfo? jsonFile, PipelineBenchSettings pipeline, string? only)
     {
         var console = AnsiConsole.Console;
         var root = RepoRoot();
@@ -47,27 +53,37 @@ public static class BenchCommand
             console.MarkupLineInterpolated($"[red]No dataset:[/] pass --dataset DIR (a folder with one subfolder of photos per class).");
             return 2;
         }
-        if (limit < 1 || repeat < 1)
+        if (limit < 1 || repeat < 1 || pipeline.Uploads < 1 || pipeline.Burst < 1)
         {
-            console.MarkupLine("[red]--limit and --repeat must be at least 1[/]");
+            console.MarkupLine("[red]--limit, --repeat, --uploads and --burst must be at least 1[/]");
             return 2;
         }
         var photos = Spread(dataset, limit);
         console.MarkupLineInterpolated($"bench: {photos.Count} photos from {dataset}, {repeat} repeat(s), {Environment.ProcessorCount} cores");
 
         var context = new BenchContext(dataset, photos, repeat, root, console);
-        var figures = Benchmarks.SelectMany(b => b(context)).ToList();
+        var benchmarks = new List<Func<BenchContext, IEnumerable<BenchFigure>>>();
+        if (only is null or "featurize") benchmarks.Add(FeaturizeBenchmark.Run);
+        if (only is null or "pipeline") benchmarks.Add(c => PipelineBenchmark.Run(c, pipeline));
+        var started = DateTimeOffset.UtcNow;
+        var load = LoadAverage();
+        var figures = benchmarks.SelectMany(b => b(context).ToList()).ToList();
 
         var table = new Table().AddColumns("figure", "measured", "target", "holds?");
         foreach (var f in figures)
             table.AddRow(Markup.Escape(f.Name), $"{f.Measured:0.###} {Markup.Escape(f.Unit)}",
-                f.Target is { } t ? $">= {t:0.###}" : "",
+                f.Target is { } t ? $"{(f.AtMost ? "<=" : ">=")} {t:0.###}" : "",
                 f.Holds switch { true => "[green]yes[/]", false => "[red]no[/]", null => "" });
         console.Write(table);
+        console.MarkupLineInterpolated($"started {started:yyyy-MM-dd HH:mm} UTC, load average at start {load}, at end {LoadAverage()}");
 
         if (jsonFile is not null)
         {
-            var report = new { dataset, photos = photos.Count, repeat, cores = Environment.ProcessorCount, figures };
+            var report = new
+            {
+                dataset, photos = photos.Count, repeat, pipeline.Uploads, pipeline.Burst, cores = Environment.ProcessorCount,
+                started, loadAtStart = load, loadAtEnd = LoadAverage(), figures,
+            };
             File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, JsonOptions));
             console.MarkupLineInterpolated($"wrote {jsonFile.FullName}");
         }
@@ -88,6 +104,10 @@ public static class BenchCommand
         if (all.Count <= limit) return all;
         return Enumerable.Range(0, limit).Select(i => all[(int)((long)i * all.Count / limit)]).ToList();
     }
+
+    /// <summary>The 1, 5 and 15 minute load averages (the machine is shared: figures mean little without them).</summary>
+    static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     static string? RepoRoot()
     {

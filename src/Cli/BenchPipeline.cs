@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Azure.Storage.Blobs;
+using Flowers.Featurize;
+using Flowers.Labelling;
+using Flowers.LocalHost;
+using Flowers.Storage;
+using Spectre.Console;
+
+namespace Flowers.Cli;
+
+/// <summary>How many photos the labelling figures use.</summary>
+public sealed record PipelineBenchSettings(int Uploads, int Burst);
+
+/// <summary>
+/// The pipeline's figures, each repeat on a fresh Azurite of its own (so the first run really featurizes):
+/// the featurizer's own time for the photos (in this process, the pipeline's featurizer options), then a
+/// `flowers host` child process trains on them twice (cold, then with the feature cache warm); a second, new
+/// `flowers host` process labels one photo (cold start), then N photos one by one (latency), then M at once
+/// (throughput). Peak RSS is each child's VmHWM: the training host's while featurizing, the labelling host's
+/// while labelling.
+/// </summary>
+static class PipelineBenchmark
+{
+    public static IEnumerable<BenchFigure> Run(BenchContext context, PipelineBenchSettings settings)
+    {
+        if (context.RepoRoot is null)
+        {
+            context.Console.MarkupLine("[yellow]pipeline figures skipped: run from the repository (Azurite is in its node_modules)[/]");
+            return [];
+        }
+        return RunAsync(context, settings).GetAwaiter().GetResult();
+    }
+
+    sealed class Samples
+    {
+        public List<double> Featurize = [], FeaturizeRate = [], Cold = [], Warm = [], P50 = [], P95 = [], LatencyMax = [],
+            BurstRate = [], ColdStart = [], RssTraining = [], RssLabelling = [];
+        public int LabelFailures;
+    }
+
+    static async Task<List<BenchFigure>> RunAsync(BenchContext context, PipelineBenchSettings settings)
+    {
+        var console = context.Console;
+        var source = CopySubset(context);
+        var s = new Samples();
+        try
+        {
+            var options = new FeaturizerOptions();
+            using (var featurizer = PhotoFeaturizer.Create(options))
+            {
+                featurizer.FeaturizeAll(context.Photos.Take(10).Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count();
+                for (var r = 0; r < context.Repeat; r++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    var done = featurizer.FeaturizeAll(context.Photos.Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count(o => o.Succeeded);
+                    s.Featurize.Add(sw.Elapsed.TotalSeconds);
+                    s.FeaturizeRate.Add(done / sw.Elapsed.TotalSeconds);
+                    console.MarkupLineInterpolated($"  featurizer alone ({options.Id}): {context.Photos.Count} photos in {s.Featurize[^1]:0.0} s");
+                }
+            }
+            for (var r = 0; r < context.Repeat; r++)
+            {
+                console.MarkupLineInterpolated($"  pipeline repeat {r + 1}/{context.Repeat}: fresh Azurite");
+                await using var azurite = await BenchAzurite.StartAsync(context.RepoRoot!);
+                await TrainAsync(context, source, azurite, s);
+                await LabelAsync(context, settings, azurite, s);
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(source, recursive: true); } catch (IOException) { }
+        }
+
+        var m = BenchCommand.Median;
+        var featurize = m(s.Featurize);
+        var figures = new List<BenchFigure>
+        {
+            new($"featurizer alone, {context.Photos.Count} photos (pipeline options)", featurize, "s", Samples: s.Featurize),
+            new("training run through the durable pipeline, cold", m(s.Cold), "s", Samples: s.Cold),
+            new("pipeline run / featurization (overhead)", m(s.Cold.Zip(s.Featurize, (c, f) => c / f)), "x", 1.25, AtMost: true),
+            new("re-training, feature cache warm", m(s.Warm), "s", Samples: s.Warm),
+            new("first run / warm re-run (speed-up)", m(s.Cold.Zip(s.Warm, (c, w) => c / w)), "x", 10),
+            new($"label latency p50 ({settings.Uploads} uploads one by one)", m(s.P50), "s", 1.0, AtMost: true),
+            new("label latency p95", m(s.P95), "s", 2.0, AtMost: true),
+            new($"label throughput ({settings.Burst} uploads at once)", m(s.BurstRate), "photos/s", Samples: s.BurstRate),
+            new("label throughput / featurization throughput", m(s.BurstRate.Zip(s.FeaturizeRate, (b, f) => b / f)), "x"),
+            new("cold start: new host process to first label", m(s.ColdStart), "s", 1.0, AtMost: true),
+            new("peak RSS of the host while training (featurizing)", m(s.RssTraining), "MiB", 1024, AtMost: true),
+            new("peak RSS of the host while labelling", m(s.RssLabelling), "MiB", 1024, AtMost: true),
+        };
+        if (s.LabelFailures > 0) figures.Add(new("uploads without a label (timeouts, errors)", s.LabelFailures, "photos", 0, AtMost: true));
+        return figures;
+    }
+
+    static async Task TrainAsync(BenchContext context, string source, BenchAzurite azurite, Samples s)
+    {
+        await using var host = await HostProcess.StartAsync(context.RepoRoot!, azurite.ConnectionString);
+        await host.WaitHealthyAsync();
+        var request = new { source, shardSize = 64 };
+        foreach (var samples in new[] { s.Cold, s.Warm })
+        {
+            var sw = Stopwatch.StartNew();
+            var id = await host.Client.StartTrainingAsync(request);
+            var run = await host.Client.WaitForRunAsync(id);
+            samples.Add(sw.Elapsed.TotalSeconds);
+            if (run.RuntimeStatus != "Completed")
+                throw new InvalidOperationException($"training run {id} ended {run.RuntimeStatus}: {run.Error}");
+            context.Console.MarkupLineInterpolated($"    training run ({(samples == s.Cold ? "cold" : "warm")}): {samples[^1]:0.0} s");
+        }
+        s.RssTraining.Add(host.PeakRssMiB());
+    }
+
+    static async Task LabelAsync(BenchContext context, PipelineBenchSettings settings, BenchAzurite azurite, Samples s)
+    {
+        var storage = new FlowersStorage(new BlobServiceClient(azurite.ConnectionString));
+        var batch = "bench/" + Guid.NewGuid().ToString("N")[..8];
+        var photos = context.Photos;
+
+        // Cold start: the photo waits in uploads/ before the process exists; the clock runs from process start to its label.
+        var first = $"{batch}/cold-{Path.GetFileName(photos[0])}";
+        await storage.Uploads.GetBlobClient(first).UploadAsync(photos[0]);
+        var clock = Stopwatch.StartNew();
+        await using var host = await HostProcess.StartAsync(context.RepoRoot!, azurite.ConnectionString);
+        if (await WaitForLabelAsync(storage, first, TimeSpan.FromSeconds(120)) is null) s.LabelFailures++;
+        s.ColdStart.Add(clock.Elapsed.TotalSeconds);
+        context.Console.MarkupLineInterpolated($"    cold start to first label: {s.ColdStart[^1]:0.00} s");
+
+        var latencies = new List<double>();
+        for (var i = 0; i < settings.Uploads; i++)
+        {
+            var photo = photos[i % photos.Count];
+            var name = $"{batch}/one-{i:D4}-{Path.GetFileName(photo)}";
+            var bytes = await File.ReadAllBytesAsync(photo);
+            var sw = Stopwatch.StartNew();
+            await storage.Uploads.GetBlobClient(name).UploadAsync(new BinaryData(bytes));
+            if (await WaitForLabelAsync(storage, name, TimeSpan.FromSeconds(30)) is null) s.LabelFailures++;
+            latencies.Add(sw.Elapsed.TotalSeconds);
+        }
+        latencies.Sort();
+        s.P50.Add(Percentile(latencies, 0.50));
+        s.P95.Add(Percentile(latencies, 0.95));
+        context.Console.MarkupLineInterpolated($"    latency over {latencies.Count}: p50 {s.P50[^1]:0.000} s, p95 {s.P95[^1]:0.000} s, max {latencies[^1]:0.000} s");
+
+        var burst = Enumerable.Range(0, settings.Burst).Select(i => photos[i % photos.Count]).ToList();
+        var burstClock = Stopwatch.StartNew();
+        var results = await host.Client.LabelAsync(burst, TimeSpan.FromSeconds(600));
+        var labelled = results.Count(r => r.Label is not null);
+        s.LabelFailures += results.Count - labelled;
+        s.BurstRate.Add(labelled / burstClock.Elapsed.TotalSeconds);
+        context.Console.MarkupLineInterpolated($"    burst: {labelled}/{burst.Count} labelled, {s.BurstRate[^1]:0.0} photos/s");
+        s.RssLabelling.Add(host.PeakRssMiB());
+    }
+
+    /// <summary>Polls labels/{name}.json every 20 ms; null when it is not written (or is an error) within the timeout.</summary>
+    static async Task<LabelResult?> WaitForLabelAsync(FlowersStorage storage, string upload, TimeSpan timeout)
+    {
+        var blob = storage.Labels.GetBlobClient(StorageNames.LabelBlob(upload));
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await blob.ReadOrDefaultAsync<LabelResult>() is { Pending: false } result) return result.Label is null ? null : result;
+            }
+            catch (Azure.RequestFailedException) { } // labels/ not created yet by the starting host
+            await Task.Delay(20);
+        }
+        return null;
+    }
+
+    static double Percentile(IReadOnlyList<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    /// <summary>The bench's photos as a class-per-folder data set of their own (the training request's local source).</summary>
+    static string CopySubset(BenchContext context)
+    {
+        var root = Directory.CreateTempSubdirectory("flowers-bench-dataset-").FullName;
+        foreach (var photo in context.Photos)
+        {
+            var label = Path.GetFileName(Path.GetDirectoryName(photo)!);
+            Directory.CreateDirectory(Path.Combine(root, label));
+            File.Copy(photo, Path.Combine(root, label, Path.GetFileName(photo)));
+        }
+        return root;
+    }
+}
+
+/// <summary>`flowers host` as a child process on the bench's Azurite and a free port, with a key of its own.</summary>
+sealed class HostProcess : IAsyncDisposable
+{
+    readonly Process _process;
+    readonly HttpClient _http;
+
+    HostProcess(Process process, HttpClient http, PipelineClient client)
+    {
+        _process = process;
+        _http = http;
+        Client = client;
+    }
+
+    public PipelineClient Client { get; }
+
+    public static Task<HostProcess> StartAsync(string repositoryRoot, string connection)
+    {
+        var port = BenchAzurite.FreePort();
+        var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        var self = Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flowers.dll"));
+        start.ArgumentList.Add("host");
+        start.Environment[StorageNames.Connection] = connection;
+        start.Environment["FLOWERS_HOST_URL"] = $"http://127.0.0.1:{port}";
+        start.Environment[FunctionKey.EnvironmentVariable] = key;
+        start.Environment["FLOWERS_ROOT"] = repositoryRoot;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start flowers host");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(2) };
+        return Task.FromResult(new HostProcess(process, http, new PipelineClient(http, key, new BlobServiceClient(connection))));
+    }
+
+    public async Task WaitHealthyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"flowers host exited with {_process.ExitCode}");
+            try
+            {
+                using var response = await _http.GetAsync("api/health");
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("flowers host did not answer api/health within 120 s");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The process's high-water mark of resident memory (VmHWM), MiB; NaN where /proc is not there.</summary>
+    public double PeakRssMiB()
+    {
+        var status = $"/proc/{_process.Id}/status";
+        if (!File.Exists(status)) return double.NaN;
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        catch (InvalidOperationException) { }
+        _process.Dispose();
+        _http.Dispose();
+    }
+}
