@@ -7,8 +7,8 @@ namespace Flowers.Cli;
 /// <summary>
 /// An Azurite of the bench's own: in-memory, on free ports, so every repeat starts from empty storage and a
 /// fresh task hub, and nothing else on the machine (a developer's Azurite on 10000) is touched.
-/// The connection string says "localhost", not 127.0.0.1, so that a child `flowers host` takes it for a real
-/// account and does not start the repository's Azurite on 10000 as well.
+/// (A child `flowers host` sees 127.0.0.1 and also makes sure some Azurite listens on 10000: it reuses one
+/// that does. "localhost" would avoid that, but Azurite answers the durable backend's lease calls with 400 then.)
 /// </summary>
 sealed class BenchAzurite : IAsyncDisposable
 {
@@ -23,8 +23,8 @@ sealed class BenchAzurite : IAsyncDisposable
         _process = process;
         _workDir = workDir;
         ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};" +
-                           $"BlobEndpoint=http://localhost:{blob}/{Account};QueueEndpoint=http://localhost:{queue}/{Account};" +
-                           $"TableEndpoint=http://localhost:{table}/{Account};";
+                           $"BlobEndpoint=http://127.0.0.1:{blob}/{Account};QueueEndpoint=http://127.0.0.1:{queue}/{Account};" +
+                           $"TableEndpoint=http://127.0.0.1:{table}/{Account};";
     }
 
     public string ConnectionString { get; }

@@ -102,10 +102,11 @@ static class PipelineBenchmark
         {
             var sw = Stopwatch.StartNew();
             var id = await host.Client.StartTrainingAsync(request);
-            var run = await host.Client.WaitForRunAsync(id);
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(20));
+            var run = await host.Client.WaitForRunAsync(id, ct: limit.Token);
             samples.Add(sw.Elapsed.TotalSeconds);
             if (run.RuntimeStatus != "Completed")
-                throw new InvalidOperationException($"training run {id} ended {run.RuntimeStatus}: {run.Error}");
+                throw new InvalidOperationException($"training run {id} ended {run.RuntimeStatus}: {run.Error}; host said: {host.OutputTail}");
             context.Console.MarkupLineInterpolated($"    training run ({(samples == s.Cold ? "cold" : "warm")}): {samples[^1]:0.0} s");
         }
         s.RssTraining.Add(host.PeakRssMiB());
@@ -190,7 +191,8 @@ static class PipelineBenchmark
 sealed class HostProcess : IAsyncDisposable
 {
     readonly Process _process;
-    readonly HttpClient _http;
+    HttpClient _http;
+    readonly Queue<string> _output = new();
 
     HostProcess(Process process, HttpClient http, PipelineClient client)
     {
@@ -199,7 +201,20 @@ sealed class HostProcess : IAsyncDisposable
         Client = client;
     }
 
-    public PipelineClient Client { get; }
+    public PipelineClient Client { get; private set; }
+
+    /// <summary>The last lines the host wrote, for the message when it fails.</summary>
+    public string OutputTail { get { lock (_output) return string.Join(Environment.NewLine, _output); } }
+
+    void Keep(string? line)
+    {
+        if (line is null) return;
+        lock (_output)
+        {
+            _output.Enqueue(line.Length > 400 ? line[..400] : line);
+            while (_output.Count > 20) _output.Dequeue();
+        }
+    }
 
     public static Task<HostProcess> StartAsync(string repositoryRoot, string connection)
     {
@@ -214,12 +229,15 @@ sealed class HostProcess : IAsyncDisposable
         start.Environment[FunctionKey.EnvironmentVariable] = key;
         start.Environment["FLOWERS_ROOT"] = repositoryRoot;
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start flowers host");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var host = new HostProcess(process, http: null!, client: null!);
+        process.OutputDataReceived += (_, e) => host.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => host.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(2) };
-        return Task.FromResult(new HostProcess(process, http, new PipelineClient(http, key, new BlobServiceClient(connection))));
+        host._http = http;
+        host.Client = new PipelineClient(http, key, new BlobServiceClient(connection));
+        return Task.FromResult(host);
     }
 
     public async Task WaitHealthyAsync()
@@ -227,7 +245,7 @@ sealed class HostProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (true)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"flowers host exited with {_process.ExitCode}");
+            if (_process.HasExited) throw new InvalidOperationException($"flowers host exited with {_process.ExitCode}: {OutputTail}");
             try
             {
                 using var response = await _http.GetAsync("api/health");
