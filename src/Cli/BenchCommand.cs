@@ -24,7 +24,6 @@ public sealed record BenchContext(string Dataset, IReadOnlyList<string> Photos, 
 /// </summary>
 public static class BenchCommand
 {
-
     public static Command Create()
     {
         var dataset = new Option<DirectoryInfo?>("--dataset") { Description = "Class-per-folder photos (default ../shared/datasets/flowers128 beside the repo)" };
