@@ -14,8 +14,9 @@ public sealed record LocalSettings(string StorageConnection, TrainingSettings Tr
 {
     public const string LocalSettingsFile = "src/Functions/local.settings.json";
 
-    public bool UsesAzurite => StorageConnection.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase)
-        || StorageConnection.Contains("127.0.0.1", StringComparison.Ordinal);
+    /// <summary>True for the development-storage shorthand, the one Azurite the host may start itself (port 10000);
+    /// an explicit connection string names an account someone else runs.</summary>
+    public bool UsesAzurite => StorageConnection.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase);
 
     public static LocalSettings Load(string repositoryRoot)
     {

@@ -86,7 +86,7 @@ public sealed class KillAndRestartTests : IAsyncLifetime
 
     private static async Task WaitForHealthAsync(Uri url)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow.AddSeconds(180);   // a cold .NET start under load
         while (!await LocalPipeline.IsHealthyAsync(url.ToString(), CancellationToken.None))
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"flowers host did not answer on {url}");
