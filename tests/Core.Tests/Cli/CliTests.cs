@@ -46,7 +46,7 @@ public class CliTests
     public void Train_on_a_missing_folder_fails_with_one_line()
     {
         using var folder = new TempFolder();
-        AssertOneLineError(Run("train", "--dataset", folder["nowhere"], "--out", folder["out"], "--cache", folder["cache"]), "error:");
+        AssertOneLineError(Run("train", "--in-process", "--dataset", folder["nowhere"], "--out", folder["out"], "--cache", folder["cache"]), "error:");
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public class CliTests
     {
         using var folder = new TempFolder();
         var dataset = SyntheticPhotos.WriteDataset(folder["photos"], perClass: 2);
-        AssertOneLineError(Run("train", "--dataset", dataset, "--out", folder["out"], "--l2", "-1"), "L2");
+        AssertOneLineError(Run("train", "--in-process", "--dataset", dataset, "--out", folder["out"], "--l2", "-1"), "L2");
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public class CliTests
         using var folder = new TempFolder();
         var dataset = SyntheticPhotos.WriteDataset(folder["photos"], perClass: 8);
 
-        var train = Run("train", "--dataset", dataset, "--out", folder["out"], "--cache", folder["cache"], "--input-size", "128", "--seed", "7");
+        var train = Run("train", "--in-process", "--dataset", dataset, "--out", folder["out"], "--cache", folder["cache"], "--input-size", "128", "--seed", "7");
 
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Contains("Test accuracy", train.Output);
