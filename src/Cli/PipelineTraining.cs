@@ -28,11 +28,13 @@ public static class PipelineTraining
         minAccuracy,
     };
 
+    /// <summary>The host a command talks to (already listening, or its own for the command), saying what it does.</summary>
+    public static Task<LocalPipeline> ConnectAsync(IAnsiConsole console, CancellationToken ct) =>
+        LocalPipeline.ConnectAsync(Repository.Root(), NullLoggerFactory.Instance, line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), ct);
+
     public static async Task<(RunMetrics Metrics, string ModelId, string? NotPublished)> RunAsync(
-        IAnsiConsole console, TrainingRunOptions options, double minAccuracy, CancellationToken ct)
+        IAnsiConsole console, LocalPipeline pipeline, TrainingRunOptions options, double minAccuracy, CancellationToken ct)
     {
-        await using var pipeline = await LocalPipeline.ConnectAsync(Repository.Root(), NullLoggerFactory.Instance,
-            line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), ct);
         var id = await pipeline.Client.StartTrainingAsync(RequestBody(options, minAccuracy), ct);
         console.MarkupLine($"[grey]Training run {Markup.Escape(id)} at {Markup.Escape(pipeline.Client.BaseAddress.ToString())}api/training/{Markup.Escape(id)}[/]");
 

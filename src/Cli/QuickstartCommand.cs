@@ -36,7 +36,9 @@ public static class QuickstartCommand
 
                 console.Write(new Rule("[bold]2. Train and publish through the durable pipeline[/]").LeftJustified());
                 var options = new TrainingRunOptions { Dataset = folder, OutputDirectory = Path.GetFullPath(parsed.GetValue(output)!) };
-                var (metrics, modelId, notPublished) = await PipelineTraining.RunAsync(console, options, 0, ct);
+                // One host for both steps: the model it publishes is the one that labels the uploads.
+                await using var pipeline = await PipelineTraining.ConnectAsync(console, ct);
+                var (metrics, modelId, notPublished) = await PipelineTraining.RunAsync(console, pipeline, options, 0, ct);
                 MetricsView.Write(console, metrics, modelId, Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.ModelPackageFile),
                     Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.MetricsFile));
                 if (notPublished is not null) throw new InvalidOperationException($"the model was not published: {notPublished}");
@@ -45,8 +47,6 @@ public static class QuickstartCommand
                 var scan = DatasetFolder.Scan(folder);
                 var sample = scan.Photos.GroupBy(p => p.Class).SelectMany(g => g.Take(1))
                     .Concat(scan.Photos.Skip(1)).Take(parsed.GetValue(photos)).ToList();
-                await using var pipeline = await LocalPipeline.ConnectAsync(Repository.Root(), NullLoggerFactory.Instance,
-                    line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), ct);
                 var results = await pipeline.Client.LabelAsync(sample.Select(p => p.FilePath).ToList(), TimeSpan.FromSeconds(120), ct);
                 var table = new Table().AddColumns("photo", "true class", "label", "confidence");
                 for (var i = 0; i < sample.Count; i++)

@@ -84,7 +84,8 @@ public static class TrainCommand
                     MetricsView.Write(console, await RunWithProgress(console, options, ct));
                     return 0;
                 }
-                var (metrics, modelId, notPublished) = await PipelineTraining.RunAsync(console, options, parsed.GetValue(minAccuracy), ct);
+                await using var pipeline = await PipelineTraining.ConnectAsync(console, ct);
+                var (metrics, modelId, notPublished) = await PipelineTraining.RunAsync(console, pipeline, options, parsed.GetValue(minAccuracy), ct);
                 MetricsView.Write(console, metrics, modelId, Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.ModelPackageFile),
                     Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.MetricsFile));
                 console.MarkupLine(notPublished is null ? $"[green]Published[/] {Markup.Escape(modelId)}: uploads are now labelled with it."
