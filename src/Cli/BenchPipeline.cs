@@ -36,6 +36,7 @@ static class PipelineBenchmark
     {
         public List<double> Featurize = [], FeaturizeRate = [], Cold = [], Warm = [], P50 = [], P95 = [], LatencyMax = [],
             BurstRate = [], ColdStart = [], RssTraining = [], RssLabelling = [];
+        public List<Flowers.Pipeline.StageSeconds> ColdStages = [], WarmStages = [];
         public int LabelFailures;
     }
 
@@ -89,6 +90,14 @@ static class PipelineBenchmark
             new("peak RSS of the host while training (featurizing)", m(s.RssTraining), "MiB", 1024, AtMost: true),
             new("peak RSS of the host while labelling", m(s.RssLabelling), "MiB", 1024, AtMost: true),
         };
+        foreach (var (run, stages) in new[] { ("cold", s.ColdStages), ("warm", s.WarmStages) })
+        {
+            if (stages.Count == 0) continue;
+            figures.Add(new($"  {run} run: ingest", m(stages.Select(t => t.Ingest)), "s"));
+            figures.Add(new($"  {run} run: featurize (fan-out)", m(stages.Select(t => t.Featurize)), "s"));
+            figures.Add(new($"  {run} run: train, evaluate, report", m(stages.Select(t => t.Train)), "s"));
+            figures.Add(new($"  {run} run: publish + label waiting uploads", m(stages.Select(t => t.Publish + t.LabelUploads)), "s"));
+        }
         if (s.LabelFailures > 0) figures.Add(new("uploads without a label (timeouts, errors)", s.LabelFailures, "photos", 0, AtMost: true));
         return figures;
     }
@@ -107,7 +116,10 @@ static class PipelineBenchmark
             samples.Add(sw.Elapsed.TotalSeconds);
             if (run.RuntimeStatus != "Completed")
                 throw new InvalidOperationException($"training run {id} ended {run.RuntimeStatus}: {run.Error}; host said: {host.OutputTail}");
-            context.Console.MarkupLineInterpolated($"    training run ({(samples == s.Cold ? "cold" : "warm")}): {samples[^1]:0.0} s");
+            var t = run.Result?.Seconds;
+            if (t is not null) (samples == s.Cold ? s.ColdStages : s.WarmStages).Add(t);
+            context.Console.MarkupLineInterpolated(
+                $"    training run ({(samples == s.Cold ? "cold" : "warm")}): {samples[^1]:0.0} s (ingest {t?.Ingest:0.0}, featurize {t?.Featurize:0.0}, train {t?.Train:0.0}, publish {t?.Publish:0.0}, label {t?.LabelUploads:0.0})");
         }
         s.RssTraining.Add(host.PeakRssMiB());
     }
@@ -236,7 +248,8 @@ sealed class HostProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(2) };
         host._http = http;
-        host.Client = new PipelineClient(http, key, new BlobServiceClient(connection));
+        // Polled often, so that the training figures are the run's time, not the client's.
+        host.Client = new PipelineClient(http, key, new BlobServiceClient(connection)) { PollInterval = TimeSpan.FromMilliseconds(50) };
         return Task.FromResult(host);
     }
 

@@ -22,10 +22,13 @@ public static class HostCommand
                 var console = CommandRunner.Console(parsed.InvocationConfiguration.Output);
                 var root = Repository.Root();
                 var settings = LocalSettings.Load(root);
+                // Verbose = what the pipeline does (stages, activities, labels), not every HTTP request and queue poll.
+                var detail = parsed.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning;
                 using var logging = LoggerFactory.Create(b => b
-                    .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
-                    .SetMinimumLevel(parsed.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning)
-                    .AddFilter("Flowers", parsed.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning));
+                    .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
+                    .SetMinimumLevel(LogLevel.Warning)
+                    .AddFilter("Flowers", detail)
+                    .AddFilter("Microsoft.DurableTask.Worker", detail));
                 await using var azurite = settings.UsesAzurite ? await Azurite.EnsureRunningAsync(root, s => console.MarkupLine($"[grey]{Markup.Escape(s)}[/]"), ct) : null;
                 await using var host = await FlowersLocalHost.StartAsync(new LocalHostOptions
                 {

@@ -40,6 +40,9 @@ public sealed class PipelineClient(HttpClient http, string functionKey, BlobServ
         return (await response.Content.ReadFromJsonAsync<TrainingRunView>(BlobJson.Options, ct))!;
     }
 
+    /// <summary>How often <see cref="WaitForRunAsync"/> asks (each ask is one cheap GET on the host).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Polls the run until it ends, reporting each view; the last view.</summary>
     public async Task<TrainingRunView> WaitForRunAsync(string id, IProgress<TrainingRunView>? progress = null, CancellationToken ct = default)
     {
@@ -48,7 +51,7 @@ public sealed class PipelineClient(HttpClient http, string functionKey, BlobServ
             var run = await GetRunAsync(id, ct);
             progress?.Report(run);
             if (run.RuntimeStatus is "Completed" or "Failed" or "Terminated") return run;
-            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+            await Task.Delay(PollInterval, ct);
         }
     }
 

@@ -39,9 +39,16 @@ public sealed record TrainingProgress(string Stage, int ShardsDone, int ShardsTo
 /// <summary>The orchestration's output.</summary>
 /// <param name="PhotosUploaded">Photos ingest wrote to Blob Storage (0 when the same source was ingested before).</param>
 /// <param name="PhotosFeaturized">Photos featurized by this run (0 when every shard was already there).</param>
+/// <param name="Seconds">Wall-clock seconds per stage, scheduling between activities included.</param>
 public sealed record TrainingOutcome(
     string Dataset, int Photos, int PhotosUploaded, int PhotosFeaturized, TrainResult Metrics,
-    string? PublishedModelId, string? NotPublishedReason, int UploadsLabelled);
+    string? PublishedModelId, string? NotPublishedReason, int UploadsLabelled, StageSeconds? Seconds = null);
+
+/// <summary>Where a run's time went, stage by stage (from the orchestration's replay-safe clock).</summary>
+public sealed record StageSeconds(double Ingest, double Featurize, double Train, double Publish, double LabelUploads)
+{
+    public double Total => Ingest + Featurize + Train + Publish + LabelUploads;
+}
 
 public static class TrainingStages
 {

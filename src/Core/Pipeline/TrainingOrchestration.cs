@@ -55,7 +55,9 @@ public static class TrainingOrchestration
             shards.Sum(s => s.Featurized), started), Retry);
 
         context.SetCustomStatus(progress with { Stage = TrainingStages.Publish });
+        var trained = context.CurrentUtcDateTime;
         var publish = await context.CallActivityAsync<PublishResult>(PublishActivity.Name, new PublishInput(model.ModelId, request.MinAccuracy), Retry);
+        var published = context.CurrentUtcDateTime;
         var labelled = 0;
         if (publish.Published)
         {
@@ -65,8 +67,10 @@ public static class TrainingOrchestration
         else log.LogWarning("Model {ModelId} not published: {Reason}", model.ModelId, publish.Reason);
 
         context.SetCustomStatus(progress with { Stage = TrainingStages.Done });
+        var seconds = new StageSeconds((ingested - started).TotalSeconds, (featurized - ingested).TotalSeconds,
+            (trained - featurized).TotalSeconds, (published - trained).TotalSeconds, (context.CurrentUtcDateTime - published).TotalSeconds);
         return new TrainingOutcome(ingest.Dataset, ingest.Photos, ingest.Uploaded, shards.Sum(s => s.Featurized), model,
-            publish.Published ? model.ModelId : null, publish.Reason, labelled);
+            publish.Published ? model.ModelId : null, publish.Reason, labelled, seconds);
     }
 
     /// <summary>"{dataset}-{yyyyMMdd-HHmmss}-{6 hex}": sortable, unique, and the same on every replay.</summary>
