@@ -29,39 +29,59 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
     {
         var manifest = SplitManifest.FromJson((await storage.Datasets.GetBlobClient(input.ManifestBlob).DownloadContentAsync(ct)).Value.Content.ToString());
         var entries = FeatureShardPlan.Entries(manifest, input.ShardIndex, input.ShardCount);
-        var featurizer = featurizers.Default;
-        var key = ShardKey(featurizer.Id, entries.Select(e => e.ContentHash));
-        var shardBlob = StorageNames.FeatureShardBlob(featurizer.Id, key);
-        var summaryBlob = storage.Features.GetBlobClient(StorageNames.FeatureShardSummaryBlob(featurizer.Id, key));
+        var featurizerId = featurizers.DefaultOptions.Id;
+        var key = ShardKey(featurizerId, entries.Select(e => e.ContentHash));
+        var shardBlob = StorageNames.FeatureShardBlob(featurizerId, key);
+        var summaryBlob = storage.Features.GetBlobClient(StorageNames.FeatureShardSummaryBlob(featurizerId, key));
 
         if (await summaryBlob.ReadOrDefaultAsync<FeatureShardSummary>(ct) is { } done)
             return new FeaturizeShardResult(shardBlob, entries.Count, 0, done.Skipped.Count);
+        var featurizer = featurizers.Default; // built only when there is work (its ONNX sessions take a second or two)
 
-        // One entry per distinct content: the same photo twice in a data set is featurized once.
+        // One entry per distinct content: the same photo twice in a data set is featurized once. Photos are
+        // featurized as they arrive, so the network is busy while the rest of the shard downloads.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var distinct = entries.DistinctBy(e => e.ContentHash).ToList();
-        var photos = new PhotoBytes?[distinct.Count];
         var skipped = new List<SkippedContent>();
-        await Parallel.ForEachAsync(Enumerable.Range(0, distinct.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
-            async (i, token) =>
+        using var arrived = new System.Collections.Concurrent.BlockingCollection<PhotoBytes>(boundedCapacity: 32);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct); // stops the downloads if featurizing fails
+        var downloading = Task.Run(async () =>
+        {
+            try
             {
-                var blob = storage.Datasets.GetBlobClient(StorageNames.DatasetPhotoBlob(input.Dataset, distinct[i].Class, distinct[i].Name));
-                try
-                {
-                    photos[i] = new PhotoBytes(distinct[i].ContentHash, (await blob.DownloadContentAsync(token)).Value.Content.ToMemory());
-                }
-                catch (RequestFailedException e) when (e.Status == 404)
-                {
-                    lock (skipped) skipped.Add(new SkippedContent(distinct[i].ContentHash, $"missing from {StorageNames.Datasets}/{blob.Name}"));
-                }
-            });
+                await Parallel.ForEachAsync(distinct, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = stop.Token },
+                    async (entry, token) =>
+                    {
+                        var blob = storage.Datasets.GetBlobClient(StorageNames.DatasetPhotoBlob(input.Dataset, entry.Class, entry.Name));
+                        try
+                        {
+                            arrived.Add(new PhotoBytes(entry.ContentHash, (await blob.DownloadContentAsync(token)).Value.Content.ToMemory()), token);
+                        }
+                        catch (RequestFailedException e) when (e.Status == 404)
+                        {
+                            lock (skipped) skipped.Add(new SkippedContent(entry.ContentHash, $"missing from {StorageNames.Datasets}/{blob.Name}"));
+                        }
+                    });
+            }
+            finally { arrived.CompleteAdding(); }
+        }, CancellationToken.None);
 
         var items = new Dictionary<string, PhotoFeatures>(StringComparer.Ordinal);
-        foreach (var outcome in featurizer.FeaturizeAll(photos.OfType<PhotoBytes>(), ct))
+        try
         {
-            if (outcome.Features is not null) items[outcome.Key] = outcome.Features;
-            else skipped.Add(new SkippedContent(outcome.Key, outcome.Error ?? "could not be featurized"));
+            foreach (var outcome in featurizer.FeaturizeAll(arrived.GetConsumingEnumerable(ct), ct))
+            {
+                if (outcome.Features is not null) items[outcome.Key] = outcome.Features;
+                else lock (skipped) skipped.Add(new SkippedContent(outcome.Key, outcome.Error ?? "could not be featurized"));
+            }
         }
+        catch
+        {
+            stop.Cancel();
+            throw;
+        }
+        await downloading; // a storage fault other than a missing photo fails the shard (and the orchestrator retries it)
+        var featurizeSeconds = clock.Elapsed.TotalSeconds;
 
         using (var bytes = new MemoryStream())
         {
@@ -69,8 +89,9 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
             bytes.Position = 0;
             await storage.Features.GetBlobClient(shardBlob).UploadAsync(bytes, overwrite: true, ct);
         }
-        await summaryBlob.WriteAsync(new FeatureShardSummary(featurizer.Id, distinct.Count, items.Count, skipped), ct: ct);
-        log.LogInformation("Shard {Shard} of {Dataset}: {Featurized} featurized, {Skipped} skipped", input.ShardIndex, input.Dataset, items.Count, skipped.Count);
+        await summaryBlob.WriteAsync(new FeatureShardSummary(featurizer.Id, distinct.Count, items.Count, [.. skipped.OrderBy(x => x.ContentHash, StringComparer.Ordinal)]), ct: ct);
+        log.LogInformation("Shard {Shard} of {Dataset}: {Featurized} featurized, {Skipped} skipped; read + featurized in {Seconds:0.00} s, written in {Write:0.00} s",
+            input.ShardIndex, input.Dataset, items.Count, skipped.Count, featurizeSeconds, clock.Elapsed.TotalSeconds - featurizeSeconds);
         return new FeaturizeShardResult(shardBlob, entries.Count, items.Count, skipped.Count);
     }
 
