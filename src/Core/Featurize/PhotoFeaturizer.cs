@@ -37,17 +37,17 @@ public sealed class PhotoFeaturizer : IDisposable
         runs = new SemaphoreSlim(sessions.Length);
     }
 
-    /// <summary>Loads the network from DnnImageModels/ beside the app (or <see cref="FeaturizerOptions.ModelDirectory"/>).</summary>
+    /// <summary>Loads the network from DnnImageModels/ beside the application (or <see cref="FeaturizerOptions.ModelDirectory"/>).</summary>
     public static PhotoFeaturizer Create(FeaturizerOptions? options = null)
     {
         options ??= new FeaturizerOptions();
         options.Validate();
         var model = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel);
-        using var sessionOptions = CreateSessionOptions(options.IntraOpThreads);
         var sessions = new InferenceSession[options.ConcurrentRuns];
         try
         {
-            for (var i = 0; i < sessions.Length; i++) sessions[i] = new InferenceSession(model.OnnxBytes, sessionOptions);
+            // Sessions are built side by side: building one is mostly single-threaded graph work.
+            Parallel.For(0, sessions.Length, i => sessions[i] = CreateSession(model, options.IntraOpThreads, saveOptimized: i == 0));
         }
         catch
         {
@@ -55,6 +55,56 @@ public sealed class PhotoFeaturizer : IDisposable
             throw;
         }
         return new PhotoFeaturizer(options, sessions, model.Dimension);
+    }
+
+    /// <summary>
+    /// A session on the edited model. Optimizing the graph is most of a session's start-up, so the first session
+    /// of a process saves its optimized graph beside the cached model, and later processes load that graph with
+    /// optimization off (the same kernels, so the same features). The file is specific to this ONNX Runtime and
+    /// this CPU (NCHWc layouts), which its name records; a file that will not load is replaced.
+    /// </summary>
+    static InferenceSession CreateSession(ResNet18Model model, int intraOpThreads, bool saveOptimized)
+    {
+        var optimized = OptimizedGraphPath(model);
+        if (optimized is not null && File.Exists(optimized))
+        {
+            using var load = CreateSessionOptions(intraOpThreads);
+            load.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL;
+            try { return new InferenceSession(optimized, load); }
+            catch (OnnxRuntimeException) { TryDelete(optimized); }
+        }
+        using var o = CreateSessionOptions(intraOpThreads);
+        if (optimized is null || !saveOptimized) return new InferenceSession(model.OnnxBytes, o);
+        var temp = $"{optimized}.{Guid.NewGuid():N}.tmp";
+        o.OptimizedModelFilePath = temp;
+        var session = new InferenceSession(model.OnnxBytes, o);
+        try { File.Move(temp, optimized, overwrite: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { TryDelete(temp); } // a cache, not a requirement
+        return session;
+    }
+
+    /// <summary>Where sessions keep the optimized graph of <paramref name="model"/>; null when the model is not cached on disk.</summary>
+    public static string? OptimizedGraphPath(ResNet18Model model) =>
+        model.CachePath is { } cached ? $"{cached}.optimized-{OptimizedGraphKey}.onnx" : null;
+
+    /// <summary>ONNX Runtime's version and the CPU model: an optimized graph is only reused where both are the same.</summary>
+    static readonly string OptimizedGraphKey = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+        $"{typeof(InferenceSession).Assembly.GetName().Version}|{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}|{CpuModel()}")))[..12];
+
+    static string CpuModel()
+    {
+        try
+        {
+            return File.Exists("/proc/cpuinfo")
+                ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal)) ?? ""
+                : Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? "";
+        }
+        catch (IOException) { return ""; }
+    }
+
+    static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>The ONNX Runtime settings this featurizer runs with (also used by the benchmark's bare baseline).</summary>

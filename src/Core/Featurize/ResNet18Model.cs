@@ -30,8 +30,11 @@ public sealed class ResNet18Model
     public int Dimension => StageChannels.Sum();
     public bool MultiLevel => StageChannels.Count > 1;
 
-    ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels) =>
-        (OnnxBytes, StageChannels) = (onnxBytes, stageChannels);
+    /// <summary>Where the edited model sits in <see cref="CacheDirectory"/> (without extension); null when it is not kept there.</summary>
+    public string? CachePath { get; }
+
+    ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels, string? cachePath = null) =>
+        (OnnxBytes, StageChannels, CachePath) = (onnxBytes, stageChannels, cachePath);
 
     /// <summary>DnnImageModels/ beside the application, where the NuGet package copies its models.</summary>
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
@@ -68,16 +71,15 @@ public sealed class ResNet18Model
             try
             {
                 var channels = File.ReadAllText(cached + ".channels").Split(',').Select(int.Parse).ToList();
-                return new ResNet18Model(File.ReadAllBytes(cached + ".onnx"), channels);
+                return new ResNet18Model(File.ReadAllBytes(cached + ".onnx"), channels, cached);
             }
             catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { } // edit afresh
         }
         var edited = Edit(path, multiLevel);
-        if (cached is not null) TrySave(cached, edited);
-        return edited;
+        return cached is not null && TrySave(cached, edited) ? new ResNet18Model(edited.OnnxBytes, edited.StageChannels, cached) : edited;
     }
 
-    static void TrySave(string cached, ResNet18Model model)
+    static bool TrySave(string cached, ResNet18Model model)
     {
         try
         {
@@ -87,8 +89,9 @@ public sealed class ResNet18Model
             File.Move(temp, cached + ".onnx", overwrite: true);
             File.WriteAllText(temp, string.Join(",", model.StageChannels)); // written last: marks the model complete
             File.Move(temp, cached + ".channels", overwrite: true);
+            return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a cache, not a requirement
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; } // a cache, not a requirement
     }
 
     static ResNet18Model Edit(string path, bool multiLevel)

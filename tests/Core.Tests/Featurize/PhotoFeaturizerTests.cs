@@ -169,3 +169,27 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
         Assert.True(correct >= test.Count / 2, $"{correct} of {test.Count} nearest-centroid guesses right");
     }
 }
+
+/// <summary>The optimized-graph cache (<see cref="PhotoFeaturizer.OptimizedGraphPath"/>) changes start-up time, never features.</summary>
+[Collection(FeaturizerCollection.Name)]
+public class OptimizedGraphCacheTests(FeaturizerFixture fixture)
+{
+    [SkippableFact]
+    public void Featurizers_built_fresh_from_the_cached_graph_and_past_a_corrupt_one_give_the_same_features()
+    {
+        var options = fixture.Featurizer.Options;
+        var path = PhotoFeaturizer.OptimizedGraphPath(ResNet18Model.Load(options.ModelDirectory, options.MultiLevel));
+        Skip.If(path is null, "the edited model is not cached on disk here (ResNet18Model.CacheDirectory), so there is no graph cache");
+        using var scene = SyntheticPhotos.Scene(160, 120, 3);
+        var photo = SyntheticPhotos.Encode(scene, SKEncodedImageFormat.Jpeg, 92);
+        var expected = fixture.Featurizer.Featurize(photo).Views;
+
+        Assert.True(File.Exists(path), $"the first featurizer of the process should have saved {path}");
+        using (var fromCache = PhotoFeaturizer.Create(options)) Assert.Equal(expected, fromCache.Featurize(photo).Views);
+
+        File.WriteAllText(path!, "not an onnx graph");
+        using (var pastCorrupt = PhotoFeaturizer.Create(options)) Assert.Equal(expected, pastCorrupt.Featurize(photo).Views);
+        Assert.True(new FileInfo(path!).Length > 1_000_000, "the corrupt graph should have been replaced by a good one");
+        using (var again = PhotoFeaturizer.Create(options)) Assert.Equal(expected, again.Featurize(photo).Views);
+    }
+}
