@@ -11,6 +11,7 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddSingleton(BlobServiceFrom(builder.Configuration));
 builder.Services.AddTrainingPipeline(builder.Configuration.GetSection("Training").Get<TrainingSettings>());
+builder.Services.AddHostedService<Flowers.Functions.Warmup>();
 builder.Build().Run();
 
 // The same storage account the host uses: a connection string (local: UseDevelopmentStorage=true), or, on Azure,

@@ -1,4 +1,5 @@
 using Azure.Storage.Blobs;
+using Flowers.Labelling;
 using Flowers.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -20,12 +21,16 @@ public sealed class FlowersLocalHost : IAsyncDisposable
     private readonly DurableBackend _backend;
     private readonly WebApplication _app;
     private readonly ServiceProvider _pipeline;
+    private readonly UploadWatcher _watcher;
+    private readonly Task _warmup;
 
-    private FlowersLocalHost(DurableBackend backend, WebApplication app, ServiceProvider pipeline)
+    private FlowersLocalHost(DurableBackend backend, WebApplication app, ServiceProvider pipeline, UploadWatcher watcher, Task warmup)
     {
         _backend = backend;
         _app = app;
         _pipeline = pipeline;
+        _watcher = watcher;
+        _warmup = warmup;
     }
 
     public Uri BaseAddress => new(_app.Urls.First());
@@ -41,35 +46,53 @@ public sealed class FlowersLocalHost : IAsyncDisposable
             .AddSingleton(new BlobServiceClient(options.StorageConnection))
             .AddTrainingPipeline(options.Training)
             .BuildServiceProvider();
-        var backend = await DurableBackend.StartAsync(options.StorageConnection, options.TaskHub, loggerFactory, ct);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.WebHost.UseUrls(options.Url);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(pipeline.GetRequiredService<TrainingRuns>());
-        builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Storage.ModelRegistry>());
-        builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Labelling.UploadLabeller>());
-        builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Storage.FlowersStorage>());
-        builder.Services.AddDurableTaskWorker(worker =>
+        // Labelling needs neither the durable backend nor the HTTP routes: the featurizer, the published model and
+        // the upload watcher start first, so a photo waiting when the host starts is labelled while the rest comes up.
+        var warmup = pipeline.GetRequiredService<ModelWarmup>().RunAsync(CancellationToken.None);
+        var watcher = new UploadWatcher(pipeline.GetRequiredService<Flowers.Storage.FlowersStorage>(),
+            pipeline.GetRequiredService<UploadLabeller>(), options, loggerFactory.CreateLogger<UploadWatcher>());
+        await watcher.StartAsync(ct);
+        DurableBackend? backend = null;
+        try
         {
-            worker.UseGrpc(backend.Channel);
-            worker.AddTasks(registry => registry.AddTrainingPipeline(pipeline));
-            worker.Configure(o =>
-            {
-                o.Concurrency.MaximumConcurrentActivityWorkItems = Math.Max(2, Environment.ProcessorCount);
-                o.Concurrency.MaximumConcurrentOrchestrationWorkItems = 4;
-            });
-        });
-        builder.Services.Configure<GrpcDurableTaskWorkerOptions>(Microsoft.Extensions.Options.Options.DefaultName, DurableBackend.DisableSilentDisconnect);
-        builder.Services.AddDurableTaskClient(client => client.UseGrpc(backend.Channel));
-        builder.Services.AddHostedService<UploadWatcher>();
+            backend = await DurableBackend.StartAsync(options.StorageConnection, options.TaskHub, loggerFactory, ct);
 
-        var app = builder.Build();
-        HttpRoutes.Map(app, options.FunctionKey);
-        await app.StartAsync(ct);
-        return new FlowersLocalHost(backend, app, pipeline);
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(loggerFactory);
+            builder.WebHost.UseUrls(options.Url);
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(pipeline.GetRequiredService<TrainingRuns>());
+            builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Storage.ModelRegistry>());
+            builder.Services.AddSingleton(pipeline.GetRequiredService<UploadLabeller>());
+            builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Storage.FlowersStorage>());
+            builder.Services.AddDurableTaskWorker(worker =>
+            {
+                worker.UseGrpc(backend.Channel);
+                worker.AddTasks(registry => registry.AddTrainingPipeline(pipeline));
+                worker.Configure(o =>
+                {
+                    o.Concurrency.MaximumConcurrentActivityWorkItems = Math.Max(2, Environment.ProcessorCount);
+                    o.Concurrency.MaximumConcurrentOrchestrationWorkItems = 4;
+                });
+            });
+            builder.Services.Configure<GrpcDurableTaskWorkerOptions>(Microsoft.Extensions.Options.Options.DefaultName, DurableBackend.DisableSilentDisconnect);
+            builder.Services.AddDurableTaskClient(client => client.UseGrpc(backend.Channel));
+
+            var app = builder.Build();
+            HttpRoutes.Map(app, options.FunctionKey);
+            await app.StartAsync(ct);
+            return new FlowersLocalHost(backend, app, pipeline, watcher, warmup);
+        }
+        catch
+        {
+            await watcher.StopAsync(CancellationToken.None);
+            if (backend is not null) await backend.DisposeAsync();
+            await warmup;
+            await pipeline.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Runs until the token is cancelled (Ctrl-C).</summary>
@@ -77,9 +100,12 @@ public sealed class FlowersLocalHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _watcher.StopAsync(CancellationToken.None);
+        _watcher.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
         await _backend.DisposeAsync();
+        await _warmup; // ends on its own (it catches its failures); the featurizer it builds is disposed with the pipeline
         await _pipeline.DisposeAsync();
     }
 }

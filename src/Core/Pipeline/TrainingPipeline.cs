@@ -25,6 +25,7 @@ public static class TrainingPipeline
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<PublishedModel>();
         services.AddSingleton<UploadLabeller>();
+        services.AddSingleton<ModelWarmup>();
         services.AddSingleton<TrainingRuns>();
         services.AddSingleton<IngestActivity>();
         services.AddSingleton<FeaturizeShardActivity>();

@@ -43,8 +43,10 @@ public sealed class TrainingRun
         skipped.AddRange(split.Skipped);
 
         var featurizeClock = Stopwatch.StartNew();
-        using var featurizer = PhotoFeaturizer.Create(o.Featurizer);
-        var (features, fresh, featurizingSeconds) = Featurize(dataset, split, featurizer, o.FeatureCache, skipped, p, ct);
+        // Built only when a photo is missing from the feature cache: its ONNX sessions take a second or two.
+        var featurizer = new Lazy<PhotoFeaturizer>(() => PhotoFeaturizer.Create(o.Featurizer));
+        using var disposeFeaturizer = new LazyDisposal<PhotoFeaturizer>(featurizer);
+        var (features, fresh, featurizingSeconds) = Featurize(dataset, split, o.Featurizer, featurizer, o.FeatureCache, skipped, p, ct);
         var featurizeSeconds = featurizeClock.Elapsed.TotalSeconds;
 
         LabeledFeatures[] Side(SplitSide side) => split.Entries
@@ -69,11 +71,11 @@ public sealed class TrainingRun
         var metrics = evaluation.ToRunMetrics(
             trainCount: train.Length,
             skipped: skipped.OrderBy(s => s.Image, StringComparer.Ordinal).ToArray(),
-            featurizer: featurizer.Id,
+            featurizer: o.Featurizer.Id,
             trainer: o.Trainer.Trainer,
             timings: new RunTimings(Round(acquireSeconds), Round(featurizeSeconds), Round(trainSeconds), Round(total.Elapsed.TotalSeconds)),
             featurizeImagesPerSecond: fresh > 0 ? Math.Round(fresh / featurizingSeconds, 1) : 0);
-        var package = ModelPackage.Create(classifier, featurizer.Options, featurizer.Id, o.Trainer,
+        var package = ModelPackage.Create(classifier, o.Featurizer, o.Featurizer.Id, o.Trainer,
             MetricsSummary.From(metrics), dataset.Fingerprint, DateTimeOffset.UtcNow);
 
         Directory.CreateDirectory(o.OutputDirectory);
@@ -119,19 +121,20 @@ public sealed class TrainingRun
     /// computed (each distinct photo once) and put in the cache. Photos that fail go to <paramref name="skipped"/>.
     /// </summary>
     private static (Dictionary<string, PhotoFeatures> Features, int Fresh, double FreshSeconds) Featurize(
-        Dataset dataset, SplitManifest split, PhotoFeaturizer featurizer, string cacheDirectory,
+        Dataset dataset, SplitManifest split, FeaturizerOptions options, Lazy<PhotoFeaturizer> featurizer, string cacheDirectory,
         List<SkippedPhoto> skipped, IProgress<StageProgress>? p, CancellationToken ct)
     {
         var byImage = dataset.Photos.ToDictionary(photo => photo.Image, StringComparer.Ordinal);
         var wanted = split.Entries.Select(e => byImage[e.Image]).ToList();
         var features = new Dictionary<string, PhotoFeatures>(StringComparer.Ordinal);
-        using var cache = new LocalFeatureCache(cacheDirectory, featurizer.Id);
+        using var cache = new LocalFeatureCache(cacheDirectory, options.Id);
+        var dimension = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel).Dimension;
 
         var todo = new List<DatasetPhoto>();
         var queued = new HashSet<string>(StringComparer.Ordinal);
         foreach (var photo in wanted)
         {
-            if (cache.TryGet(photo.ContentHash, out var cached) && cached.Dimension == featurizer.Dimension)
+            if (cache.TryGet(photo.ContentHash, out var cached) && cached.Dimension == dimension)
                 features[photo.ContentHash] = cached;
             else if (queued.Add(photo.ContentHash))
                 todo.Add(photo);
@@ -162,7 +165,7 @@ public sealed class TrainingRun
             }
         }
 
-        foreach (var outcome in featurizer.FeaturizeAll(Readable(), ct))
+        foreach (var outcome in todo.Count == 0 ? [] : featurizer.Value.FeaturizeAll(Readable(), ct))
         {
             if (outcome.Features is { } f)
             {
@@ -191,6 +194,15 @@ public sealed class TrainingRun
     }
 
     private static double Round(double seconds) => Math.Round(seconds, 2);
+
+    /// <summary>Disposes a lazily built value, if it was built.</summary>
+    private sealed class LazyDisposal<T>(Lazy<T> lazy) : IDisposable where T : IDisposable
+    {
+        public void Dispose()
+        {
+            if (lazy.IsValueCreated) lazy.Value.Dispose();
+        }
+    }
 
     /// <summary>Reports on the caller's thread, unlike <see cref="Progress{T}"/>, which posts to a context.</summary>
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
