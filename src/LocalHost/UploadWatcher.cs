@@ -10,12 +10,19 @@ namespace Flowers.LocalHost;
 /// The local stand-in for the blob trigger: looks at the uploads container a few times a second and hands
 /// each new or changed upload to the same <see cref="UploadLabeller"/> the LabelUpload function calls.
 /// Uploads that arrived while no host ran are found on the first look, since the state it keeps is only
-/// what it has already handed over in this process.
+/// what it has already handed over in this process. An upload that fails (e.g. storage will not serve its
+/// name) is tried again after a pause that doubles with each failure, up to <see cref="MaxRetryDelay"/>.
 /// </summary>
 public sealed class UploadWatcher(FlowersStorage storage, UploadLabeller labeller, LocalHostOptions options, ILogger<UploadWatcher> log)
     : BackgroundService
 {
     private readonly Dictionary<string, Azure.ETag> _handled = new();
+    private readonly Dictionary<string, Retry> _retries = new();
+
+    /// <summary>The longest pause before an upload that keeps failing is tried again.</summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
+
+    private sealed record Retry(Azure.ETag ETag, int Failures, DateTimeOffset NotBefore);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -39,6 +46,8 @@ public sealed class UploadWatcher(FlowersStorage storage, UploadLabeller labelle
         {
             if (blob.Metadata.ContainsKey(StorageNames.LabelModelMetadata)) continue;   // labelled
             if (_handled.TryGetValue(blob.Name, out var etag) && etag == blob.Properties.ETag) continue;
+            // A failed upload waits out its pause, unless it was replaced meanwhile (a new version is tried at once).
+            if (_retries.TryGetValue(blob.Name, out var retry) && retry.ETag == blob.Properties.ETag && DateTimeOffset.UtcNow < retry.NotBefore) continue;
             fresh.Add(blob);
         }
         var failed = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
@@ -49,9 +58,29 @@ public sealed class UploadWatcher(FlowersStorage storage, UploadLabeller labelle
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 failed[blob.Name] = true;
-                log.LogWarning("Labelling upload {Name} failed ({Error}); trying again", blob.Name, e.Message);
+                log.LogWarning("Labelling upload {Name} failed ({Error}); trying again in {RetrySeconds:0.##} s", blob.Name, e.Message, NextRetry(blob).Delay.TotalSeconds);
             }
         });
-        foreach (var blob in fresh.Where(b => !failed.ContainsKey(b.Name))) _handled[blob.Name] = blob.Properties.ETag!.Value;
+        foreach (var blob in fresh)
+        {
+            if (failed.ContainsKey(blob.Name))
+            {
+                var (failures, delay) = NextRetry(blob);
+                _retries[blob.Name] = new Retry(blob.Properties.ETag!.Value, failures, DateTimeOffset.UtcNow + delay);
+            }
+            else
+            {
+                _retries.Remove(blob.Name);
+                _handled[blob.Name] = blob.Properties.ETag!.Value;
+            }
+        }
+    }
+
+    /// <summary>The failure count and pause after one more failure of this version of the upload: the poll interval, doubled per failure.</summary>
+    private (int Failures, TimeSpan Delay) NextRetry(BlobItem blob)
+    {
+        var failures = _retries.TryGetValue(blob.Name, out var retry) && retry.ETag == blob.Properties.ETag ? retry.Failures + 1 : 1;
+        var delay = options.UploadPollInterval * Math.Pow(2, Math.Min(failures - 1, 20));
+        return (failures, delay < MaxRetryDelay ? delay : MaxRetryDelay);
     }
 }

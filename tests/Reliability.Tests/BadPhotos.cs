@@ -45,6 +45,7 @@ internal static class BadPhotos
             ("exif-upright.jpg", Decoder.Encode(stripes, SKEncodedImageFormat.Jpeg, 95), "stripes"),
             ("exif-rotated.jpg", Decoder.WithExifOrientation(Decoder.Encode(stored, SKEncodedImageFormat.Jpeg, 95), 6), "stripes"),
             ("Blüte mit Leerzeichen 🌷 ünïcödé.jpg", Drawn.Jpeg("circle", 904), "circle"),
+            ("cmyk-adobe.jpg", CmykPhotoTests.Asset("cmyk-circle.jpg"), "circle"),   // made with ImageMagick (Assets/README.md)
         ];
     }
 

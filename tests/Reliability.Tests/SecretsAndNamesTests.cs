@@ -7,7 +7,7 @@ namespace Flowers.Reliability.Tests;
 
 /// <summary>What an operator or user can see never holds the storage key; names that users choose never become paths.</summary>
 [Collection(SaltedRunCollection.Name)]
-public sealed class SecretsAndNamesTests(BadPhotoRun fixture)
+public sealed class SecretsAndNamesTests(BadPhotoRun fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task The_account_key_is_in_no_log_line_no_run_view_and_no_model_file()
@@ -20,6 +20,15 @@ public sealed class SecretsAndNamesTests(BadPhotoRun fixture)
         seen.Add(await http.GetStringAsync($"api/training/{fixture.Trained.Id}?code={LocalHostRun.Key}"));
         seen.Add(await http.GetStringAsync($"api/models/current?code={LocalHostRun.Key}"));
         seen.AddRange(Directory.EnumerateFiles(fixture.ModelFolder).Where(f => !f.EndsWith(".zip")).Select(File.ReadAllText));
+        // The run report page and its pictures, as the host serves them (bytes as Latin-1: text chunks of a picture show too).
+        var model = fixture.Trained.Result!.PublishedModelId!;
+        foreach (var file in StorageNames.ReportFiles)
+        {
+            var bytes = await http.GetByteArrayAsync($"api/models/{model}/report/{file}?code={LocalHostRun.Key}");
+            Assert.NotEmpty(bytes);
+            seen.Add(System.Text.Encoding.Latin1.GetString(bytes));
+        }
+        Assert.Contains(seen, page => page.Contains("<html", StringComparison.OrdinalIgnoreCase));
 
         var keyPart = AzuriteInstance.AccountKey[..24];
         Assert.DoesNotContain(seen, line => line.Contains(keyPart, StringComparison.Ordinal));
@@ -55,6 +64,29 @@ public sealed class SecretsAndNamesTests(BadPhotoRun fixture)
             Assert.True(result?.Label is not null || named, $"{name}: neither labelled nor named in a log line");
         }
         Assert.False(File.Exists(Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, name))));
+    }
+
+    [Fact]
+    public async Task An_upload_that_storage_will_not_serve_is_retried_with_a_growing_pause()
+    {
+        // Azurite stores a backslash as '/' and then refuses to serve "../../name" (400): this upload fails on every try.
+        var name = $"..\\..\\backoff-{Guid.NewGuid():N}.jpg";
+        var listed = name.Replace('\\', '/');
+        var storage = new FlowersStorage(new BlobServiceClient(fixture.Run.Azurite.ConnectionString));
+        await storage.Uploads.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(SyntheticPhotos.Jpeg("circle", 4244)), overwrite: true);
+        int Warnings() => fixture.Run.Logs.Lines.Count(l => l.StartsWith("Warning") && l.Contains($"upload {listed} failed", StringComparison.Ordinal));
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (Warnings() == 0) await Task.Delay(100, timeout.Token);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        var count = Warnings();
+        try { await storage.Uploads.GetBlobClient(name).DeleteIfExistsAsync(); }
+        catch (Azure.RequestFailedException) { }   // storage may refuse this name for a delete too; it is only retried, ever more slowly
+
+        // Every 250 ms would be ~24 warnings in 6 s; with the pause doubling from 250 ms it is ~5 (0.25+0.5+1+2+4 s).
+        output.WriteLine($"{count} warnings for {listed} in the {watch.Elapsed.TotalSeconds:0.0} s after the first");
+        Assert.InRange(count, 2, 8);
     }
 
     [Fact]

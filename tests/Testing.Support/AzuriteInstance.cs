@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace Flowers.Testing;
 
 /// <summary>
-/// An Azurite process of one's own, on free 127.0.0.1 ports, in-memory: tests that use it are isolated
-/// from each other and from anything else on the machine, and can stop and restart it.
+/// An Azurite process of one's own, on free 127.0.0.1 ports, in memory (or on disk, to survive a restart): tests
+/// that use it are isolated from each other and from anything else on the machine, and can stop and restart it.
 /// Linked into test projects from tests/Testing.Support; use it as an xunit class or collection fixture.
 /// </summary>
 public sealed class AzuriteInstance : IAsyncDisposable, IDisposable
@@ -19,6 +19,10 @@ public sealed class AzuriteInstance : IAsyncDisposable, IDisposable
     private Process? _process;
     private readonly string _workDir = Directory.CreateTempSubdirectory("flowers-azurite-").FullName;
 
+    /// <summary>Azurite keeps its data in files under the work folder (--location) instead of in memory, so a
+    /// <see cref="RestartAsync"/> finds every blob, queue message and table row it had.</summary>
+    public bool OnDisk { get; private init; }
+
     public int BlobPort { get; private set; }
     public int QueuePort { get; private set; }
     public int TablePort { get; private set; }
@@ -29,9 +33,9 @@ public sealed class AzuriteInstance : IAsyncDisposable, IDisposable
         $"QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName};" +
         $"TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
 
-    public static async Task<AzuriteInstance> StartNewAsync()
+    public static async Task<AzuriteInstance> StartNewAsync(bool onDisk = false)
     {
-        var azurite = new AzuriteInstance();
+        var azurite = new AzuriteInstance { OnDisk = onDisk };
         await azurite.StartAsync();
         return azurite;
     }
@@ -40,8 +44,41 @@ public sealed class AzuriteInstance : IAsyncDisposable, IDisposable
     public async Task StartAsync()
     {
         await StopAsync();
-        var executable = await EnsureInstalledAsync();
         (BlobPort, QueuePort, TablePort) = (FreePort(), FreePort(), FreePort());
+        await StartOnPortsAsync();
+    }
+
+    /// <summary>Shuts the process down as an operator would (SIGTERM: Azurite saves its state and exits) and starts it
+    /// again on the same ports, so clients holding the connection string reconnect. Only <see cref="OnDisk"/> keeps the data.</summary>
+    public async Task RestartAsync(TimeSpan? away = null)
+    {
+        await ShutDownAsync();
+        if (away is { } pause) await Task.Delay(pause);
+        await StartOnPortsAsync();
+    }
+
+    /// <summary>Stops the process with SIGTERM, so an on-disk Azurite writes out what it holds in memory (it saves
+    /// every 5 s otherwise); kills it if it has not exited within 30 s.</summary>
+    public async Task ShutDownAsync()
+    {
+        if (_process is null) return;
+        if (!_process.HasExited && Kill(_process.Id, Sigterm) == 0)
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try { await _process.WaitForExitAsync(wait.Token); }
+            catch (OperationCanceledException) { }
+        }
+        await StopAsync();
+    }
+
+    private const int Sigterm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private async Task StartOnPortsAsync()
+    {
+        var executable = await EnsureInstalledAsync();
         var start = new ProcessStartInfo(executable)
         {
             WorkingDirectory = _workDir,
@@ -49,13 +86,14 @@ public sealed class AzuriteInstance : IAsyncDisposable, IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        string[] persistence = OnDisk ? ["--location", Path.Combine(_workDir, "data")] : ["--inMemoryPersistence"];
         foreach (var arg in new[]
                  {
-                     "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent",
+                     "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent",
                      "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(),
                      "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(),
                      "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(),
-                 })
+                 }.Concat(persistence))
             start.ArgumentList.Add(arg);
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start Azurite");
         var output = new System.Text.StringBuilder();

@@ -25,6 +25,20 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     /// <summary>Labels one upload; null when the blob is gone (deleted before it was labelled).</summary>
     public async Task<LabelResult?> LabelAsync(string uploadName, CancellationToken ct = default)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try { return await LabelOnceAsync(uploadName, ct); }
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < 3)
+            {
+                // The upload changed between reading its properties and its bytes: another caller labelled it meanwhile
+                // (the pass over pending uploads after a publish, a re-delivered trigger) or it was replaced. Look again.
+                log.LogInformation("Upload {Name} changed while it was read; looking at it again", uploadName);
+            }
+        }
+    }
+
+    private async Task<LabelResult?> LabelOnceAsync(string uploadName, CancellationToken ct)
+    {
         await storage.EnsureContainersAsync(ct);
         var upload = storage.Uploads.GetBlobClient(uploadName);
         BlobProperties properties;
