@@ -85,6 +85,7 @@ public sealed class PublishWhileLabellingTests(Xunit.Abstractions.ITestOutputHel
         });
         Assert.All(names.Skip(switchedAt), name => Assert.Equal(b, results[name].ModelId));
         Assert.DoesNotContain(_run.Logs.Lines, l => l.Contains("Labelling upload live/", StringComparison.Ordinal));   // no failed try
+        Assert.True(twice == 0, $"{twice} uploads were labelled twice");
     }
 
     private async Task<string> TrainAsync(string photos)

@@ -22,12 +22,29 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
 
     public const string NoModelYet = "no model is published yet; the photo is labelled when one is";
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<LabelResult?>>> _inFlight = new(StringComparer.Ordinal);
+
     /// <summary>Labels one upload; null when the blob is gone (deleted before it was labelled).</summary>
-    public async Task<LabelResult?> LabelAsync(string uploadName, CancellationToken ct = default)
+    public Task<LabelResult?> LabelAsync(string uploadName, CancellationToken ct = default) => LabelAsync(uploadName, unlabelledOnly: false, ct);
+
+    /// <param name="unlabelledOnly">Leave the upload as it is when any model labelled it meanwhile (the pass over
+    /// uploads that waited for a model: an upload the watcher or trigger labelled since is not labelled again).</param>
+    private async Task<LabelResult?> LabelAsync(string uploadName, bool unlabelledOnly, CancellationToken ct)
+    {
+        // One labelling of an upload at a time in this process: the watcher (or trigger) and the pass over pending
+        // uploads after a publish can ask for the same upload at once; the second caller gets the first one's result.
+        var mine = new Lazy<Task<LabelResult?>>(() => LabelWithRetriesAsync(uploadName, unlabelledOnly, ct));
+        var running = _inFlight.GetOrAdd(uploadName, mine);
+        if (!ReferenceEquals(running, mine)) return await running.Value;
+        try { return await mine.Value; }
+        finally { _inFlight.TryRemove(KeyValuePair.Create(uploadName, mine)); }
+    }
+
+    private async Task<LabelResult?> LabelWithRetriesAsync(string uploadName, bool unlabelledOnly, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
-            try { return await LabelOnceAsync(uploadName, ct); }
+            try { return await LabelOnceAsync(uploadName, unlabelledOnly, ct); }
             catch (RequestFailedException e) when (e.Status == 412 && attempt < 3)
             {
                 // The upload changed between reading its properties and its bytes: another caller labelled it meanwhile
@@ -37,7 +54,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         }
     }
 
-    private async Task<LabelResult?> LabelOnceAsync(string uploadName, CancellationToken ct)
+    private async Task<LabelResult?> LabelOnceAsync(string uploadName, bool unlabelledOnly, CancellationToken ct)
     {
         await storage.EnsureContainersAsync(ct);
         var upload = storage.Uploads.GetBlobClient(uploadName);
@@ -53,7 +70,8 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
             await resultBlob.WriteAsync(pending, ct: ct);
             return pending;
         }
-        if (IsLabelledBy(properties.Metadata, classifier.ModelId) && await resultBlob.ReadOrDefaultAsync<LabelResult>(ct) is { } earlier)
+        var done = unlabelledOnly ? IsLabelled(properties.Metadata) : IsLabelledBy(properties.Metadata, classifier.ModelId);
+        if (done && await resultBlob.ReadOrDefaultAsync<LabelResult>(ct) is { } earlier)
             return earlier;
 
         LabelResult result;
@@ -91,7 +109,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         var labelled = 0;
         await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (name, token) =>
         {
-            if (await LabelAsync(name, token) is { Pending: false }) Interlocked.Increment(ref labelled);
+            if (await LabelAsync(name, unlabelledOnly: true, token) is { Pending: false }) Interlocked.Increment(ref labelled);
         });
         return labelled;
     }
