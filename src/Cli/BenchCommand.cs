@@ -27,7 +27,11 @@ public static class BenchCommand
     public static Command Create()
     {
         var dataset = new Option<DirectoryInfo?>("--dataset") { Description = "Class-per-folder photos (default ../shared/datasets/flowers128 beside the repo)" };
-        var limit = new Option<int>("--limit") { Description = "Photos to featurize and train on, spread over the classes", DefaultValueFactory = _ => 600 };
+        var limit = new Option<int>("--limit") { Description = "Photos the pipeline trains on, spread over the classes; 0 = the whole data set", DefaultValueFactory = _ => 0 };
+        var featurizeLimit = new Option<int>("--featurize-limit")
+        {
+            Description = "Photos for the featurizer comparison (its ratios do not depend on the data set's size)", DefaultValueFactory = _ => 600,
+        };
         var uploads = new Option<int>("--uploads") { Description = "Photos uploaded one by one for the label latency", DefaultValueFactory = _ => 200 };
         var burst = new Option<int>("--burst") { Description = "Photos uploaded at once for the label throughput", DefaultValueFactory = _ => 500 };
         var only = new Option<string?>("--only") { Description = "Run one group of figures: featurize or pipeline" };
@@ -36,13 +40,13 @@ public static class BenchCommand
         var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file" };
         var command = new Command("bench",
             "Measure featurization (vs bare ONNX Runtime and ML.NET) and the durable pipeline on Azurite: overhead, warm re-training, label latency and throughput, cold start, peak RSS")
-            { dataset, limit, repeat, json, uploads, burst, only };
-        command.SetAction(parse => Run(parse.GetValue(dataset), parse.GetValue(limit), parse.GetValue(repeat), parse.GetValue(json),
+            { dataset, limit, featurizeLimit, repeat, json, uploads, burst, only };
+        command.SetAction(parse => Run(parse.GetValue(dataset), parse.GetValue(limit), parse.GetValue(featurizeLimit), parse.GetValue(repeat), parse.GetValue(json),
             new PipelineBenchSettings(parse.GetValue(uploads), parse.GetValue(burst)), parse.GetValue(only)));
         return command;
     }
 
-    static int Run(DirectoryInfo? datasetOption, int limit, int repeat, FileInfo? jsonFile, PipelineBenchSettings pipeline, string? only)
+    static int Run(DirectoryInfo? datasetOption, int limit, int featurizeLimit, int repeat, FileInfo? jsonFile, PipelineBenchSettings pipeline, string? only)
     {
         var console = AnsiConsole.Console;
         var root = RepoRoot();
@@ -52,21 +56,22 @@ public static class BenchCommand
             console.MarkupLineInterpolated($"[red]No dataset:[/] pass --dataset DIR (a folder with one subfolder of photos per class).");
             return 2;
         }
-        if (limit < 1 || repeat < 1 || pipeline.Uploads < 1 || pipeline.Burst < 1)
+        if (limit < 0 || featurizeLimit < 1 || repeat < 1 || pipeline.Uploads < 1 || pipeline.Burst < 1)
         {
-            console.MarkupLine("[red]--limit, --repeat, --uploads and --burst must be at least 1[/]");
+            console.MarkupLine("[red]--featurize-limit, --repeat, --uploads and --burst must be at least 1, --limit at least 0[/]");
             return 2;
         }
-        var photos = Spread(dataset, limit);
-        console.MarkupLineInterpolated($"bench: {photos.Count} photos from {dataset}, {repeat} repeat(s), {Environment.ProcessorCount} cores");
+        var photos = Spread(dataset, limit == 0 ? int.MaxValue : limit);
+        var featurizePhotos = Spread(dataset, featurizeLimit);
+        console.MarkupLineInterpolated(
+            $"bench: {dataset}: featurizer comparison on {featurizePhotos.Count} photos, pipeline on {photos.Count}; {repeat} repeat(s), {Environment.ProcessorCount} cores");
 
-        var context = new BenchContext(dataset, photos, repeat, root, console);
-        var benchmarks = new List<Func<BenchContext, IEnumerable<BenchFigure>>>();
-        if (only is null or "featurize") benchmarks.Add(FeaturizeBenchmark.Run);
-        if (only is null or "pipeline") benchmarks.Add(c => PipelineBenchmark.Run(c, pipeline));
+        var benchmarks = new List<Func<IEnumerable<BenchFigure>>>();
+        if (only is null or "featurize") benchmarks.Add(() => FeaturizeBenchmark.Run(new BenchContext(dataset, featurizePhotos, repeat, root, console)));
+        if (only is null or "pipeline") benchmarks.Add(() => PipelineBenchmark.Run(new BenchContext(dataset, photos, repeat, root, console), pipeline));
         var started = DateTimeOffset.UtcNow;
         var load = LoadAverage();
-        var figures = benchmarks.SelectMany(b => b(context).ToList()).ToList();
+        var figures = benchmarks.SelectMany(b => b().ToList()).ToList();
 
         var table = new Table().AddColumns("figure", "measured", "target", "holds?");
         foreach (var f in figures)
@@ -80,7 +85,7 @@ public static class BenchCommand
         {
             var report = new
             {
-                dataset, photos = photos.Count, repeat, pipeline.Uploads, pipeline.Burst, cores = Environment.ProcessorCount,
+                dataset, photos = photos.Count, featurizePhotos = featurizePhotos.Count, repeat, pipeline.Uploads, pipeline.Burst, cores = Environment.ProcessorCount,
                 started, loadAtStart = load, loadAtEnd = LoadAverage(), figures,
             };
             File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, JsonOptions));

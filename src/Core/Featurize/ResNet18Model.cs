@@ -23,8 +23,10 @@ public sealed class ResNet18Model
 
     static readonly ConcurrentDictionary<(string, bool), Lazy<ResNet18Model>> Loaded = new();
 
-    /// <summary>The edited model, ready for an ONNX Runtime session.</summary>
-    public byte[] OnnxBytes { get; }
+    /// <summary>The edited model, ready for an ONNX Runtime session. Read from the cache when first asked for: a process
+    /// whose sessions load the cached optimized graph never holds these 61 MB.</summary>
+    public byte[] OnnxBytes => onnxBytes.Value;
+    readonly Lazy<byte[]> onnxBytes;
     /// <summary>Channels of each pooled stage, earliest first (one entry unless multi-level).</summary>
     public IReadOnlyList<int> StageChannels { get; }
     public int Dimension => StageChannels.Sum();
@@ -33,8 +35,11 @@ public sealed class ResNet18Model
     /// <summary>Where the edited model sits in <see cref="CacheDirectory"/> (without extension); null when it is not kept there.</summary>
     public string? CachePath { get; }
 
-    ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels, string? cachePath = null) =>
-        (OnnxBytes, StageChannels, CachePath) = (onnxBytes, stageChannels, cachePath);
+    ResNet18Model(Lazy<byte[]> onnxBytes, IReadOnlyList<int> stageChannels, string? cachePath = null) =>
+        (this.onnxBytes, StageChannels, CachePath) = (onnxBytes, stageChannels, cachePath);
+
+    ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels, string? cachePath = null)
+        : this(new Lazy<byte[]>(onnxBytes), stageChannels, cachePath) { }
 
     /// <summary>DnnImageModels/ beside the application, where the NuGet package copies its models.</summary>
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
@@ -71,7 +76,10 @@ public sealed class ResNet18Model
             try
             {
                 var channels = File.ReadAllText(cached + ".channels").Split(',').Select(int.Parse).ToList();
-                return new ResNet18Model(File.ReadAllBytes(cached + ".onnx"), channels, cached);
+                // Should the cached file go missing before the bytes are needed, the model is edited afresh.
+                var file = cached + ".onnx";
+                return new ResNet18Model(new Lazy<byte[]>(() => File.Exists(file) ? File.ReadAllBytes(file) : Edit(path, multiLevel).OnnxBytes),
+                    channels, cached);
             }
             catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { } // edit afresh
         }
