@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Threading.Channels;
 using Azure;
 using Flowers.Featurize;
 using Flowers.Split;
@@ -43,7 +44,7 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var distinct = entries.DistinctBy(e => e.ContentHash).ToList();
         var skipped = new List<SkippedContent>();
-        using var arrived = new System.Collections.Concurrent.BlockingCollection<PhotoBytes>(boundedCapacity: 32);
+        var arrived = Channel.CreateBounded<PhotoBytes>(32);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct); // stops the downloads if featurizing fails
         var downloading = Task.Run(async () =>
         {
@@ -55,7 +56,7 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
                         var blob = storage.Datasets.GetBlobClient(StorageNames.DatasetPhotoBlob(input.Dataset, entry.Class, entry.Name));
                         try
                         {
-                            arrived.Add(new PhotoBytes(entry.ContentHash, (await blob.DownloadContentAsync(token)).Value.Content.ToMemory()), token);
+                            await arrived.Writer.WriteAsync(new PhotoBytes(entry.ContentHash, (await blob.DownloadContentAsync(token)).Value.Content.ToMemory()), token);
                         }
                         catch (RequestFailedException e) when (e.Status == 404)
                         {
@@ -63,22 +64,27 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
                         }
                     });
             }
-            finally { arrived.CompleteAdding(); }
+            finally { arrived.Writer.TryComplete(); }
         }, CancellationToken.None);
 
-        var items = new Dictionary<string, PhotoFeatures>(StringComparer.Ordinal);
+        // FeaturizeAll blocks while it waits for photos and results: it runs on a thread of its own, not one of the
+        // pool's, which the storage client, the durable worker and the other shards need (2 cores start a pool of 2).
+        List<FeaturizeOutcome> outcomes;
         try
         {
-            foreach (var outcome in featurizer.FeaturizeAll(arrived.GetConsumingEnumerable(ct), ct))
-            {
-                if (outcome.Features is not null) items[outcome.Key] = outcome.Features;
-                else lock (skipped) skipped.Add(new SkippedContent(outcome.Key, outcome.Error ?? "could not be featurized"));
-            }
+            outcomes = await Task.Factory.StartNew(() => featurizer.FeaturizeAll(Arrivals(arrived.Reader, ct), ct).ToList(),
+                ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch
         {
             stop.Cancel();
             throw;
+        }
+        var items = new Dictionary<string, PhotoFeatures>(StringComparer.Ordinal);
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Features is not null) items[outcome.Key] = outcome.Features;
+            else lock (skipped) skipped.Add(new SkippedContent(outcome.Key, outcome.Error ?? "could not be featurized"));
         }
         await downloading; // a storage fault other than a missing photo fails the shard (and the orchestrator retries it)
         var featurizeSeconds = clock.Elapsed.TotalSeconds;
@@ -93,6 +99,13 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
         log.LogInformation("Shard {Shard} of {Dataset}: {Featurized} featurized, {Skipped} skipped; read + featurized in {Seconds:0.00} s, written in {Write:0.00} s",
             input.ShardIndex, input.Dataset, items.Count, skipped.Count, featurizeSeconds, clock.Elapsed.TotalSeconds - featurizeSeconds);
         return new FeaturizeShardResult(shardBlob, entries.Count, items.Count, skipped.Count);
+    }
+
+    /// <summary>The photos as they arrive, for FeaturizeAll's reading thread (which may block).</summary>
+    private static IEnumerable<PhotoBytes> Arrivals(ChannelReader<PhotoBytes> reader, CancellationToken ct)
+    {
+        while (reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
+            while (reader.TryRead(out var photo)) yield return photo;
     }
 
     /// <summary>SHA-256 over the featurizer id and the shard's sorted content hashes (first 32 hex digits).</summary>
