@@ -63,7 +63,7 @@ static class PipelineBenchmark
             for (var r = 0; r < context.Repeat; r++)
             {
                 console.MarkupLineInterpolated($"  pipeline repeat {r + 1}/{context.Repeat}: fresh Azurite");
-                await using var azurite = await BenchAzurite.StartAsync(context.RepoRoot!);
+                await using var azurite = await Azurite.StartOwnAsync(context.RepoRoot!);
                 await TrainAsync(context, source, azurite, s);
                 await LabelAsync(context, settings, azurite, s);
             }
@@ -102,7 +102,7 @@ static class PipelineBenchmark
         return figures;
     }
 
-    static async Task TrainAsync(BenchContext context, string source, BenchAzurite azurite, Samples s)
+    static async Task TrainAsync(BenchContext context, string source, Azurite azurite, Samples s)
     {
         await using var host = await HostProcess.StartAsync(context.RepoRoot!, azurite.ConnectionString);
         await host.WaitHealthyAsync();
@@ -124,7 +124,7 @@ static class PipelineBenchmark
         s.RssTraining.Add(host.PeakRssMiB());
     }
 
-    static async Task LabelAsync(BenchContext context, PipelineBenchSettings settings, BenchAzurite azurite, Samples s)
+    static async Task LabelAsync(BenchContext context, PipelineBenchSettings settings, Azurite azurite, Samples s)
     {
         var storage = new FlowersStorage(new BlobServiceClient(azurite.ConnectionString));
         var batch = "bench/" + Guid.NewGuid().ToString("N")[..8];
@@ -230,7 +230,7 @@ sealed class HostProcess : IAsyncDisposable
 
     public static Task<HostProcess> StartAsync(string repositoryRoot, string connection)
     {
-        var port = BenchAzurite.FreePort();
+        var port = Azurite.FreePort();
         var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var self = Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
