@@ -57,11 +57,16 @@ public sealed class SecretsAndNamesTests(BadPhotoRun fixture, Xunit.Abstractions
 
         if (!refused)
         {
-            var result = await storage.Labels.GetBlobClient(StorageNames.LabelBlob(upload.Name)).ReadOrDefaultAsync<LabelResult>();
             // Azurite stores a backslash as '/', so the name it lists (and the log names) is "../../x.jpg", which it then will not serve.
             var listed = upload.Name.Replace('\\', '/');
-            var named = fixture.Run.Logs.Lines.Any(l => l.Contains($"upload {listed} failed", StringComparison.Ordinal));
-            Assert.True(result?.Label is not null || named, $"{name}: neither labelled nor named in a log line");
+            // Uploads are labelled side by side, so the later photo's label does not mean this one is done: wait for its outcome.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            bool Settled(LabelResult? r) => r?.Label is not null || fixture.Run.Logs.Lines.Any(l => l.Contains($"upload {listed} failed", StringComparison.Ordinal));
+            LabelResult? result;
+            while (!Settled(result = await storage.Labels.GetBlobClient(StorageNames.LabelBlob(upload.Name)).ReadOrDefaultAsync<LabelResult>())
+                   && DateTime.UtcNow < deadline)
+                await Task.Delay(200);
+            Assert.True(Settled(result), $"{name}: neither labelled nor named in a log line within 30 s");
         }
         Assert.False(File.Exists(Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, name))));
     }
