@@ -77,6 +77,31 @@ if (Run("final"))
         Console.WriteLine($"| {dims} | {norm} | {(train, testAvg) switch { (true, true) => "both", (false, true) => "test averaging", (true, false) => "train augmentation", _ => "none" }} | {l2} | {Evaluate(f224, dims, norm, l2, train, testAvg):0.0000} |");
 }
 
+if (Run("calibrate"))
+{
+    // The activation ranges the 8-bit network ships with: 256 training-side photos (never a test photo of seed 2018),
+    // one view each, at 224 px. Writes src/Core/Featurize/resnet18-activation-ranges.json.
+    using var f = PhotoFeaturizer.Create(new FeaturizerOptions { Precision = FeaturePrecision.Float32, MirroredView = false });
+    var chosen = photos.Where(p => !tests[0].Contains(p.Path)).OrderBy(p => SplitHash(0, p.Class, Path.GetFileName(p.Path))).Take(256).ToList();
+    var ranges = ActivationRanges.Measure(chosen.Select(p => f.Prepare(f.Decoder.Decode(File.ReadAllBytes(p.Path)))), 224,
+        $"{chosen.Count} photos of {Path.GetFileName(dataset)} (training side of split seed 2018), one view, 224 px");
+    var target = Path.Combine(RepoRoot(), "src", "Core", "Featurize", "resnet18-activation-ranges.json");
+    using (var file = File.Create(target)) ranges.Save(file);
+    Console.WriteLine($"wrote {target}: {ranges.Ranges.Count} tensors, hash {ranges.Hash}");
+}
+
+if (Run("int8"))
+{
+    // The product's features in 8 bits against 32: accuracy with the product's trainer settings, per split seed.
+    var defaults = new Flowers.Train.TrainerOptions();
+    Console.WriteLine($"\n| precision | 960, no mirror, L2=10 | product default (960, mirror both, L2={defaults.L2}) |\n|---|---|---|");
+    foreach (var precision in new[] { FeaturePrecision.Float32, FeaturePrecision.Int8 })
+    {
+        var f = Featurize(new FeaturizerOptions { Precision = precision });
+        Console.WriteLine($"| {precision} | {Evaluate(f, 960, "none", 10, false, false):0.0000} | {Evaluate(f, 960, "none", defaults.L2, true, true):0.0000} |");
+    }
+}
+
 Dictionary<string, PhotoFeatures> Featurize(FeaturizerOptions options)
 {
     using var cache = new LocalFeatureCache(cacheDir, options.Id);

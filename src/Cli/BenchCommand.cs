@@ -141,7 +141,8 @@ public static class BenchCommand
 /// other processes hits all three alike: (1) PhotoFeaturizer.FeaturizeAll from file bytes (decode overlapped with
 /// inference), (2) bare ONNX Runtime on the already decoded and preprocessed tensors (same model and session
 /// settings, same concurrency), (3) ML.NET's LoadImages -> ResizeImages -> ExtractPixels -> DnnFeaturizeImage,
-/// in a child process (bench/MlNetReference). All at 224 px, one view per photo: the work ML.NET does.
+/// in a child process (bench/MlNetReference). All at 224 px, one view per photo: the work ML.NET does. The product's
+/// featurizer runs the 8-bit network; the same featurizer on the float network is measured alongside.
 /// </summary>
 static class FeaturizeBenchmark
 {
@@ -152,19 +153,22 @@ static class FeaturizeBenchmark
         var cold = Stopwatch.StartNew();
         using var featurizer = PhotoFeaturizer.Create(options);
         var coldStart = cold.Elapsed.TotalSeconds;
+        using var float32 = PhotoFeaturizer.Create(options with { Precision = FeaturePrecision.Float32 });
 
         // Decode once up front for the bare baseline: it measures inference alone.
         var tensors = context.Photos.Select(p => TryPrepare(featurizer, p)).OfType<float[]>().ToList();
-        var model = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel);
+        var model = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel, options.Precision);
         using var sessionOptions = PhotoFeaturizer.CreateSessionOptions(options.IntraOpThreads);
         var bare = Enumerable.Range(0, options.ConcurrentRuns).Select(_ => new InferenceSession(model.OnnxBytes, sessionOptions)).ToArray();
         var reference = MlNetReference.Locate(context, console);
 
         // Warm-up: JIT, ORT's first-run allocations, the page cache.
         Drain(featurizer.FeaturizeAll(context.Photos.Take(10).Select(Read)));
+        Drain(float32.FeaturizeAll(context.Photos.Take(10).Select(Read)));
         Bare(bare, tensors.Take(10).ToList(), options);
 
         var ours = new List<double>();
+        var floats = new List<double>();
         var bareRates = new List<double>();
         var mlnet = new List<double>();
         var cpu = (Ours: new List<double>(), Bare: new List<double>(), MlNet: new List<double>());
@@ -174,6 +178,7 @@ static class FeaturizeBenchmark
             var (rate, cpuMs) = Timed(() => Drain(featurizer.FeaturizeAll(context.Photos.Select(Read))));
             ours.Add(rate);
             cpu.Ours.Add(cpuMs);
+            floats.Add(Timed(() => Drain(float32.FeaturizeAll(context.Photos.Select(Read)))).Rate);
             (rate, cpuMs) = Timed(() => Bare(bare, tensors, options));
             bareRates.Add(rate);
             cpu.Bare.Add(cpuMs);
@@ -184,14 +189,17 @@ static class FeaturizeBenchmark
                 mlnetColdStart ??= m.ColdStartSeconds;
             }
             console.MarkupLineInterpolated(
-                $"  repeat {r + 1}: featurizer {ours[^1]:0.0} img/s, bare ONNX Runtime {bareRates[^1]:0.0} img/s{(mlnet.Count > r ? $", ML.NET {mlnet[^1]:0.0} img/s" : "")}");
+                $"  repeat {r + 1}: featurizer {ours[^1]:0.0} img/s (float network {floats[^1]:0.0}), bare ONNX Runtime {bareRates[^1]:0.0} img/s{(mlnet.Count > r ? $", ML.NET {mlnet[^1]:0.0} img/s" : "")}");
         }
 
         // Ratios are medians of each repeat's own ratio: the three runs of a repeat see about the same load from
         // other processes, while load drifts between repeats.
         var o = BenchCommand.Median(ours);
-        yield return new BenchFigure($"featurize 224 px, FeaturizeAll from files ({options.ConcurrentRuns} runs x {options.IntraOpThreads} thread)", o, "img/s", Samples: ours);
-        yield return new BenchFigure("bare ONNX Runtime on decoded tensors", BenchCommand.Median(bareRates), "img/s", Samples: bareRates);
+        yield return new BenchFigure($"featurize 224 px, FeaturizeAll from files ({options.ConcurrentRuns} runs x {options.IntraOpThreads} thread, int8)", o, "img/s", Samples: ours);
+        yield return new BenchFigure("same on the float32 network", BenchCommand.Median(floats), "img/s", Samples: floats);
+        var vsFloat = ours.Zip(floats, (a, b) => a / b).ToList();
+        yield return new BenchFigure("int8 / float32 featurizer", BenchCommand.Median(vsFloat), "x", Samples: vsFloat);
+        yield return new BenchFigure("bare ONNX Runtime on decoded tensors (same int8 model)", BenchCommand.Median(bareRates), "img/s", Samples: bareRates);
         var vsBare = ours.Zip(bareRates, (a, b) => a / b).ToList();
         yield return new BenchFigure("featurize / bare ONNX Runtime", BenchCommand.Median(vsBare), "x", 0.9, vsBare);
         if (mlnet.Count > 0)

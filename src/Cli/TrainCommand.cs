@@ -41,6 +41,11 @@ public static class TrainCommand
         var iterations = new Option<int>("--iterations") { Description = "lightgbm: boosting rounds", DefaultValueFactory = _ => Trainer.NumberOfIterations };
         var learningRate = new Option<double>("--learning-rate") { Description = "lightgbm: learning rate", DefaultValueFactory = _ => Trainer.LearningRate };
         var inputSize = new Option<int>("--input-size") { Description = "Side in pixels photos are resized to for the network", DefaultValueFactory = _ => Featurizer.InputSize };
+        var precision = new Option<FeaturePrecision>("--precision")
+        {
+            Description = "The network's arithmetic: int8 (about 3x faster on CPUs with VNNI) or float32 (the network as published)",
+            DefaultValueFactory = _ => Featurizer.Precision,
+        };
         var inProcess = new Option<bool>("--in-process")
         {
             Description = "Run every stage in this process on the local disk, without Azurite or the durable pipeline",
@@ -50,7 +55,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a flower classifier on labelled photos and measure it on held-out ones.")
         {
-            dataset, output, testFraction, seed, trainer, l2, l1, maxIterations, normalize, leaves, iterations, learningRate, inputSize, cache, inProcess, minAccuracy,
+            dataset, output, testFraction, seed, trainer, l2, l1, maxIterations, normalize, leaves, iterations, learningRate, inputSize, precision, cache, inProcess, minAccuracy,
         };
         command.SetAction(async (parsed, ct) =>
         {
@@ -63,7 +68,7 @@ public static class TrainCommand
                     Dataset = parsed.GetValue(dataset),
                     OutputDirectory = Path.GetFullPath(parsed.GetValue(output)!),
                     Split = new SplitOptions(parsed.GetValue(testFraction), parsed.GetValue(seed)),
-                    Featurizer = Featurizer with { InputSize = parsed.GetValue(inputSize) },
+                    Featurizer = Featurizer with { InputSize = parsed.GetValue(inputSize), Precision = parsed.GetValue(precision) },
                     Trainer = Trainer with
                     {
                         Trainer = parsed.GetValue(trainer)!,
@@ -84,6 +89,8 @@ public static class TrainCommand
                     MetricsView.Write(console, await RunWithProgress(console, options, ct));
                     return 0;
                 }
+                if (options.Featurizer != Featurizer)
+                    throw new ArgumentException("--input-size and --precision apply to --in-process runs: the durable pipeline featurizes as its host does (the defaults)");
                 await using var pipeline = await PipelineTraining.ConnectAsync(console, ct);
                 var (metrics, modelId, notPublished) = await PipelineTraining.RunAsync(console, pipeline, options, parsed.GetValue(minAccuracy), ct);
                 MetricsView.Write(console, metrics, modelId, Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.ModelPackageFile),

@@ -42,7 +42,7 @@ public sealed class PhotoFeaturizer : IDisposable
     {
         options ??= new FeaturizerOptions();
         options.Validate();
-        var model = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel);
+        var model = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel, options.Precision);
         var sessions = new InferenceSession[options.ConcurrentRuns];
         try
         {
@@ -116,6 +116,8 @@ public sealed class PhotoFeaturizer : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = intraOpThreads,
             InterOpNumThreads = 1,
+            // ORT warns on every saved optimized graph that it is specific to this machine: its cache key already says so.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         // Spinning worker threads burn a core while they wait; on a shared 2-core machine that costs more than it saves.
         o.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");

@@ -21,7 +21,7 @@ public sealed class ResNet18Model
     public const string OutputName = "Features";
     const string FinalPoolOp = "AveragePool";
 
-    static readonly ConcurrentDictionary<(string, bool), Lazy<ResNet18Model>> Loaded = new();
+    static readonly ConcurrentDictionary<(string, bool, FeaturePrecision), Lazy<ResNet18Model>> Loaded = new();
 
     /// <summary>The edited model, ready for an ONNX Runtime session. Read from the cache when first asked for: a process
     /// whose sessions load the cached optimized graph never holds these 61 MB.</summary>
@@ -31,15 +31,16 @@ public sealed class ResNet18Model
     public IReadOnlyList<int> StageChannels { get; }
     public int Dimension => StageChannels.Sum();
     public bool MultiLevel => StageChannels.Count > 1;
+    public FeaturePrecision Precision { get; }
 
     /// <summary>Where the edited model sits in <see cref="CacheDirectory"/> (without extension); null when it is not kept there.</summary>
     public string? CachePath { get; }
 
-    ResNet18Model(Lazy<byte[]> onnxBytes, IReadOnlyList<int> stageChannels, string? cachePath = null) =>
-        (this.onnxBytes, StageChannels, CachePath) = (onnxBytes, stageChannels, cachePath);
+    ResNet18Model(Lazy<byte[]> onnxBytes, IReadOnlyList<int> stageChannels, FeaturePrecision precision, string? cachePath = null) =>
+        (this.onnxBytes, StageChannels, Precision, CachePath) = (onnxBytes, stageChannels, precision, cachePath);
 
-    ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels, string? cachePath = null)
-        : this(new Lazy<byte[]>(onnxBytes), stageChannels, cachePath) { }
+    ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels, FeaturePrecision precision, string? cachePath = null)
+        : this(new Lazy<byte[]>(onnxBytes), stageChannels, precision, cachePath) { }
 
     /// <summary>DnnImageModels/ beside the application, where the NuGet package copies its models.</summary>
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
@@ -55,21 +56,27 @@ public sealed class ResNet18Model
     /// <summary>Bump when <see cref="Edit"/> changes, so that no stale edited model is picked up from the cache.</summary>
     const int EditVersion = 1;
 
-    /// <summary>Loads and edits the model; the edited bytes are kept for the life of the process (and in <see cref="CacheDirectory"/>).</summary>
-    public static ResNet18Model Load(string? modelDirectory = null, bool multiLevel = true)
+    /// <summary>
+    /// Loads and edits the model (and quantizes it, for <see cref="FeaturePrecision.Int8"/>); the edited bytes are kept
+    /// for the life of the process (and in <see cref="CacheDirectory"/>).
+    /// </summary>
+    public static ResNet18Model Load(string? modelDirectory = null, bool multiLevel = true, FeaturePrecision precision = FeaturePrecision.Int8)
     {
         var path = Path.GetFullPath(OnnxPath(modelDirectory ?? DefaultDirectory));
-        return Loaded.GetOrAdd((path, multiLevel), key => new Lazy<ResNet18Model>(() => LoadOrEdit(key.Item1, key.Item2))).Value;
+        return Loaded.GetOrAdd((path, multiLevel, precision),
+            key => new Lazy<ResNet18Model>(() => LoadOrEdit(key.Item1, key.Item2, key.Item3))).Value;
     }
 
-    static ResNet18Model LoadOrEdit(string path, bool multiLevel)
+    static ResNet18Model LoadOrEdit(string path, bool multiLevel, FeaturePrecision precision)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException(
                 $"ResNet18 model not found at {path}: reference NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18, which copies it beside the app", path);
         var source = new FileInfo(path);
         var cached = CacheDirectory is { } dir
-            ? Path.Combine(dir, $"resnet18-{(multiLevel ? "multilevel" : "last")}-e{EditVersion}-{source.Length}-{source.LastWriteTimeUtc.Ticks}")
+            ? Path.Combine(dir, $"resnet18-{(multiLevel ? "multilevel" : "last")}-e{EditVersion}"
+                + (precision == FeaturePrecision.Int8 ? $"-int8-{ActivationRanges.Default.Hash}" : "")
+                + $"-{source.Length}-{source.LastWriteTimeUtc.Ticks}")
             : null;
         if (cached is not null && File.Exists(cached + ".onnx") && File.Exists(cached + ".channels"))
         {
@@ -78,13 +85,13 @@ public sealed class ResNet18Model
                 var channels = File.ReadAllText(cached + ".channels").Split(',').Select(int.Parse).ToList();
                 // Should the cached file go missing before the bytes are needed, the model is edited afresh.
                 var file = cached + ".onnx";
-                return new ResNet18Model(new Lazy<byte[]>(() => File.Exists(file) ? File.ReadAllBytes(file) : Edit(path, multiLevel).OnnxBytes),
-                    channels, cached);
+                return new ResNet18Model(new Lazy<byte[]>(() => File.Exists(file) ? File.ReadAllBytes(file) : Edit(path, multiLevel, precision).OnnxBytes),
+                    channels, precision, cached);
             }
             catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { } // edit afresh
         }
-        var edited = Edit(path, multiLevel);
-        return cached is not null && TrySave(cached, edited) ? new ResNet18Model(edited.OnnxBytes, edited.StageChannels, cached) : edited;
+        var edited = Edit(path, multiLevel, precision);
+        return cached is not null && TrySave(cached, edited) ? new ResNet18Model(edited.OnnxBytes, edited.StageChannels, precision, cached) : edited;
     }
 
     static bool TrySave(string cached, ResNet18Model model)
@@ -102,7 +109,7 @@ public sealed class ResNet18Model
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; } // a cache, not a requirement
     }
 
-    static ResNet18Model Edit(string path, bool multiLevel)
+    static ResNet18Model Edit(string path, bool multiLevel, FeaturePrecision precision)
     {
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
         var graph = model.Graph;
@@ -161,7 +168,8 @@ public sealed class ResNet18Model
                 },
             },
         });
-        return new ResNet18Model(model.ToByteArray(), channels);
+        if (precision == FeaturePrecision.Int8) model = ResNet18Quantization.Quantize(model, ActivationRanges.Default);
+        return new ResNet18Model(model.ToByteArray(), channels, precision);
     }
 
     /// <summary>

@@ -155,8 +155,13 @@ public sealed class ModelPackage
                 throw new ModelPackageException(
                     $"The model package has format version {formatVersion}; this build of Flowers reads version {ModelManifest.CurrentFormatVersion}. " +
                     (formatVersion > ModelManifest.CurrentFormatVersion ? "Update Flowers to use it." : "Train the model again."));
-            return document.Deserialize<ModelManifest>(ModelManifest.Json)
+            var manifest = document.Deserialize<ModelManifest>(ModelManifest.Json)
                 ?? throw new ModelPackageException("The model package's manifest.json is empty.");
+            // Packages made before the 8-bit network existed name no precision: their features are float.
+            var featurizer = document.RootElement.TryGetProperty("featurizer", out var f) ? f : default;
+            return featurizer.ValueKind == JsonValueKind.Object && !featurizer.TryGetProperty("precision", out _)
+                ? manifest with { Featurizer = manifest.Featurizer with { Precision = FeaturePrecision.Float32 } }
+                : manifest;
         }
         catch (Exception e) when (e is JsonException or InvalidDataException)
         {

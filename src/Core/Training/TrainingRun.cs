@@ -128,7 +128,7 @@ public sealed class TrainingRun
         var wanted = split.Entries.Select(e => byImage[e.Image]).ToList();
         var features = new Dictionary<string, PhotoFeatures>(StringComparer.Ordinal);
         using var cache = new LocalFeatureCache(cacheDirectory, options.Id);
-        var dimension = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel).Dimension;
+        var dimension = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel, options.Precision).Dimension;
 
         var todo = new List<DatasetPhoto>();
         var queued = new HashSet<string>(StringComparer.Ordinal);

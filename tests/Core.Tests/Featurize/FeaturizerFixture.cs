@@ -2,13 +2,24 @@ using Flowers.Featurize;
 
 namespace Flowers.Tests.Featurize;
 
-/// <summary>One featurizer (224 px, multi-level, mirrored view) shared by the featurize tests: loading it costs seconds.</summary>
+/// <summary>
+/// Featurizers shared by the featurize tests (loading one costs seconds): the product's (224 px, multi-level, mirrored
+/// view, 8-bit) and the same network in 32-bit floats, made when first asked for.
+/// </summary>
 public sealed class FeaturizerFixture : IDisposable
 {
     public PhotoFeaturizer Featurizer { get; } =
         PhotoFeaturizer.Create(new FeaturizerOptions { InputSize = 224, MultiLevel = true, MirroredView = true });
 
-    public void Dispose() => Featurizer.Dispose();
+    readonly Lazy<PhotoFeaturizer> float32 = new(() =>
+        PhotoFeaturizer.Create(new FeaturizerOptions { InputSize = 224, MultiLevel = true, MirroredView = true, Precision = FeaturePrecision.Float32 }));
+    public PhotoFeaturizer Float32 => float32.Value;
+
+    public void Dispose()
+    {
+        Featurizer.Dispose();
+        if (float32.IsValueCreated) float32.Value.Dispose();
+    }
 }
 
 [CollectionDefinition(Name)]

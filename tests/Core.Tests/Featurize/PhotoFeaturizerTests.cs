@@ -17,7 +17,8 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
     [Fact]
     public void Features_have_the_promised_shape_and_identity()
     {
-        Assert.Equal("resnet18-ml960-224-flip", featurizer.Id);
+        Assert.Equal($"resnet18-ml960-224-flip-int8-{ActivationRanges.Default.Hash[..6]}", featurizer.Id);
+        Assert.Equal("resnet18-ml960-224-flip", (featurizer.Options with { Precision = FeaturePrecision.Float32 }).Id);
         Assert.Equal(960, featurizer.Dimension);
         var features = featurizer.Featurize(Jpeg(1));
         Assert.Equal(2, features.Views.Length);
@@ -144,7 +145,7 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
     public void Other_input_sizes_run_through_the_same_network()
     {
         using var small = PhotoFeaturizer.Create(new FeaturizerOptions { InputSize = 128, MultiLevel = false, MirroredView = false });
-        Assert.Equal("resnet18-512-128", small.Id);
+        Assert.Equal($"resnet18-512-128-int8-{ActivationRanges.Default.Hash[..6]}", small.Id);
         Assert.Equal(512, small.Dimension);
         var at128 = small.Featurize(Jpeg(1));
         var at224 = featurizer.Featurize(Jpeg(1)).Views[0].AsSpan(448);
@@ -178,7 +179,7 @@ public class OptimizedGraphCacheTests(FeaturizerFixture fixture)
     public void Featurizers_built_fresh_from_the_cached_graph_and_past_a_corrupt_one_give_the_same_features()
     {
         var options = fixture.Featurizer.Options;
-        var path = PhotoFeaturizer.OptimizedGraphPath(ResNet18Model.Load(options.ModelDirectory, options.MultiLevel));
+        var path = PhotoFeaturizer.OptimizedGraphPath(ResNet18Model.Load(options.ModelDirectory, options.MultiLevel, options.Precision));
         Skip.If(path is null, "the edited model is not cached on disk here (ResNet18Model.CacheDirectory), so there is no graph cache");
         using var scene = SyntheticPhotos.Scene(160, 120, 3);
         var photo = SyntheticPhotos.Encode(scene, SKEncodedImageFormat.Jpeg, 92);

@@ -107,6 +107,19 @@ public class ModelPackageTests
     }
 
     [Fact]
+    public void A_package_from_before_the_8_bit_network_keeps_float_features()
+    {
+        var package = Make();
+        Assert.Equal(FeaturePrecision.Int8, ModelPackage.ReadFrom(new MemoryStream(package.ToBytes())).Manifest.Featurizer.Precision);
+        // Such packages name no precision: the featurizer they were trained with ran in floats.
+        var bytes = Rewrite(package.ToBytes(), "manifest.json",
+            m => Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(m).Replace("\"precision\": \"Int8\",", "")));
+        var old = ModelPackage.ReadFrom(new MemoryStream(bytes)).Manifest;
+        Assert.Equal(FeaturePrecision.Float32, old.Featurizer.Precision);
+        Assert.Equal("resnet18-ml960-160-flip", old.Featurizer.Id);
+    }
+
+    [Fact]
     public void Damaged_parts_are_named()
     {
         var good = Make().ToBytes();

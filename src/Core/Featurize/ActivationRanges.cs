@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Flowers.Featurize;
+
+/// <summary>
+/// The range of values each quantized activation of ResNet18 takes on photos (see <see cref="ResNet18Quantization"/>):
+/// per tensor, the mean over a set of preprocessed photos of each photo's smallest and largest value. The ranges the product uses
+/// (<see cref="Default"/>) ship with it, measured once on 256 photos of ../shared/datasets/flowers128 by
+/// <c>bench/AccuracyExperiments --stage calibrate</c>; they are properties of the network on natural photos, and fixed
+/// so that a photo's features never depend on which other photos were measured.
+/// </summary>
+public sealed record ActivationRanges(string MeasuredOn, int Photos, IReadOnlyDictionary<string, float[]> Ranges)
+{
+    const string ResourceName = "Flowers.Featurize.resnet18-activation-ranges.json";
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly Lazy<ActivationRanges> Shipped = new(() =>
+    {
+        using var stream = typeof(ActivationRanges).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"{ResourceName} is not embedded in Flowers.Core");
+        return Parse(stream);
+    });
+
+    /// <summary>The ranges that ship with the product.</summary>
+    public static ActivationRanges Default => Shipped.Value;
+
+    /// <summary>12 hex digits of the ranges' SHA-256: names the quantized model they make.</summary>
+    public string Hash => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(
+        Ranges.OrderBy(r => r.Key, StringComparer.Ordinal).ToList(), Json)))[..12];
+
+    public static ActivationRanges Parse(Stream json) =>
+        JsonSerializer.Deserialize<ActivationRanges>(json, Json) is { Ranges.Count: > 0 } ranges
+        && ranges.Ranges.Values.All(r => r is [var min, var max] && float.IsFinite(min) && float.IsFinite(max) && min <= max)
+            ? ranges
+            : throw new InvalidDataException("activation ranges: expected {measuredOn, photos, ranges: {tensor: [min, max]}} with finite min <= max");
+
+    public void Save(Stream json) => JsonSerializer.Serialize(json, this, Json);
+
+    /// <summary>
+    /// Runs the float network (batch normalisation folded, as the quantized one has it) on <paramref name="inputs"/>
+    /// (preprocessed photos, as <see cref="PhotoFeaturizer.Prepare"/> makes them at <paramref name="inputSize"/> px,
+    /// one view each) and records each quantized tensor's smallest and largest value.
+    /// </summary>
+    public static ActivationRanges Measure(IEnumerable<float[]> inputs, int inputSize, string measuredOn, string? modelDirectory = null)
+    {
+        var model = ResNet18Model.Load(modelDirectory, multiLevel: true, FeaturePrecision.Float32);
+        var edited = Onnx.ModelProto.Parser.ParseFrom(model.OnnxBytes);
+        var tensors = ResNet18Quantization.QuantizedTensors(ResNet18Quantization.FoldBatchNorm(edited).Graph);
+        using var options = PhotoFeaturizer.CreateSessionOptions(Environment.ProcessorCount);
+        using var session = new InferenceSession(ResNet18Quantization.CalibrationModel(edited), options);
+        using var run = new RunOptions();
+        var sums = tensors.ToDictionary(t => t, _ => new double[2]);
+        var photos = 0;
+        foreach (var input in inputs)
+        {
+            Add(sums[tensors[0]], input);
+            using var tensor = OrtValue.CreateTensorValueFromMemory(input, [1, 3, inputSize, inputSize]);
+            using var outputs = session.Run(run, [ResNet18Model.InputName], [tensor], [.. tensors.Skip(1)]);
+            for (var i = 0; i < outputs.Count; i++) Add(sums[tensors[i + 1]], outputs[i].GetTensorDataAsSpan<float>());
+            photos++;
+        }
+        if (photos == 0) throw new ArgumentException("no photos to measure ranges on", nameof(inputs));
+        return new ActivationRanges(measuredOn, photos, sums.ToDictionary(s => s.Key, s => new[] { (float)(s.Value[0] / photos), (float)(s.Value[1] / photos) }));
+    }
+
+    /// <summary>
+    /// Adds one photo's smallest and largest value. The range is the mean of these over the photos, not the extremes
+    /// of all: the rare photo that goes beyond is clipped, and every other photo gets finer steps.
+    /// </summary>
+    static void Add(double[] sums, ReadOnlySpan<float> values)
+    {
+        var (min, max) = (float.MaxValue, float.MinValue);
+        foreach (var v in values)
+        {
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        sums[0] += min;
+        sums[1] += max;
+    }
+}
