@@ -44,7 +44,7 @@ public class FunctionsMetadataTests
         string[] expected =
         [
             "Health", "StartTraining", "GetTrainingStatus", "GetCurrentModel", "GetModel", "GetModelReport", "TrainingOrchestrator",
-            "Ingest", "FeaturizeShard", "TrainAndEvaluate", "Publish", "LabelPendingUploads", "LabelUpload", "LabelUploadEventGrid",
+            "Ingest", "FindFeaturizedShards", "FeaturizeShard", "TrainAndEvaluate", "Publish", "LabelPendingUploads", "LabelUpload", "LabelUploadEventGrid",
         ];
         Assert.Equal(expected.Order(), Functions().Keys.Order());
     }
@@ -73,7 +73,7 @@ public class FunctionsMetadataTests
     {
         var functions = Functions();
         Assert.Equal("orchestrationTrigger", Text(Trigger(functions["TrainingOrchestrator"]), "type"));
-        foreach (var activity in new[] { "Ingest", "FeaturizeShard", "TrainAndEvaluate", "Publish", "LabelPendingUploads" })
+        foreach (var activity in new[] { "Ingest", "FindFeaturizedShards", "FeaturizeShard", "TrainAndEvaluate", "Publish", "LabelPendingUploads" })
             Assert.Equal("activityTrigger", Text(Trigger(functions[activity]), "type"));
     }
 

@@ -125,6 +125,17 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
         var grown = (await host.RunAsync(body)).ReadOutputAs<TrainingOutcome>()!;
         Assert.Equal(26, grown.Photos);
         Assert.InRange(grown.PhotosFeaturized, 1, 12);
+
+        // The re-run found every shard in one lookup; a shard whose summary is gone is the one left to featurize.
+        var shardFinder = host.Services.GetRequiredService<FeaturizeShardActivity>();
+        var lookup = new FeatureShardsInput("shapes", StorageNames.SplitManifestBlob("shapes"), 4);
+        var found = await shardFinder.FindDoneAsync(lookup);
+        Assert.All(found, shard => Assert.NotNull(shard));
+        Assert.Equal(25, found.Sum(shard => shard!.Photos - shard.Skipped));
+        var summary = found[2]!.ShardBlob.Replace(".bin", ".json");
+        await host.Blobs.GetBlobContainerClient(StorageNames.Features).GetBlobClient(summary).DeleteAsync();
+        found = await shardFinder.FindDoneAsync(lookup);
+        Assert.Equal([true, true, false, true], found.Select(shard => shard is not null));
     }
 
     [Fact]
@@ -132,7 +143,7 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
     {
         await PipelineServices.UploadDatasetAsync(host.Blobs, "shapes-retry", SyntheticPhotos.Classes, perClass: 6, seed: 300);
         var faultsBefore = host.Traffic.FaultsInjected;
-        // The first read of the split manifest (by a FeaturizeShard activity) meets a 503.
+        // The first read of the split manifest (by the featurize stage) meets a 503.
         host.Traffic.FailNext(m => m.Request.Method == Azure.Core.RequestMethod.Get
             && m.Request.Uri.Path.EndsWith($"/{StorageNames.Datasets}/{StorageNames.SplitManifestBlob("shapes-retry")}", StringComparison.Ordinal));
 

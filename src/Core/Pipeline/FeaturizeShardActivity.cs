@@ -25,18 +25,28 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
     ILogger<FeaturizeShardActivity> log)
 {
     public const string Name = "FeaturizeShard";
+    public const string FindDoneName = "FindFeaturizedShards";
+
+    /// <summary>
+    /// The shards of a data set that are already featurized (null for the others), found in one call: a re-run
+    /// on unchanged photos then schedules no featurize activity at all, where one activity a shard would cost
+    /// a queue round trip each.
+    /// </summary>
+    public async Task<FeaturizeShardResult?[]> FindDoneAsync(FeatureShardsInput input, CancellationToken ct = default)
+    {
+        var manifest = await ReadManifestAsync(input.ManifestBlob, ct);
+        var done = new FeaturizeShardResult?[input.ShardCount];
+        await Parallel.ForEachAsync(Enumerable.Range(0, input.ShardCount),
+            new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
+            async (shard, token) => done[shard] = await FindDoneAsync(Locate(manifest, shard, input.ShardCount), token));
+        return done;
+    }
 
     public async Task<FeaturizeShardResult> RunAsync(FeaturizeShardInput input, CancellationToken ct = default)
     {
-        var manifest = SplitManifest.FromJson((await storage.Datasets.GetBlobClient(input.ManifestBlob).DownloadContentAsync(ct)).Value.Content.ToString());
-        var entries = FeatureShardPlan.Entries(manifest, input.ShardIndex, input.ShardCount);
-        var featurizerId = featurizers.DefaultOptions.Id;
-        var key = ShardKey(featurizerId, entries.Select(e => e.ContentHash));
-        var shardBlob = StorageNames.FeatureShardBlob(featurizerId, key);
-        var summaryBlob = storage.Features.GetBlobClient(StorageNames.FeatureShardSummaryBlob(featurizerId, key));
-
-        if (await summaryBlob.ReadOrDefaultAsync<FeatureShardSummary>(ct) is { } done)
-            return new FeaturizeShardResult(shardBlob, entries.Count, 0, done.Skipped.Count);
+        var shard = Locate(await ReadManifestAsync(input.ManifestBlob, ct), input.ShardIndex, input.ShardCount);
+        if (await FindDoneAsync(shard, ct) is { } done) return done;
+        var (entries, shardBlob, summaryBlob) = (shard.Entries, shard.ShardBlob, shard.SummaryBlob);
         var featurizer = featurizers.Default; // built only when there is work (its ONNX sessions take a second or two)
 
         // One entry per distinct content: the same photo twice in a data set is featurized once. Photos are
@@ -107,6 +117,26 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
         while (reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
             while (reader.TryRead(out var photo)) yield return photo;
     }
+
+    private sealed record ShardLocation(IReadOnlyList<SplitEntry> Entries, string ShardBlob, Azure.Storage.Blobs.BlobClient SummaryBlob);
+
+    private async Task<SplitManifest> ReadManifestAsync(string blob, CancellationToken ct) =>
+        SplitManifest.FromJson((await storage.Datasets.GetBlobClient(blob).DownloadContentAsync(ct)).Value.Content.ToString());
+
+    /// <summary>A shard's photos and, by the featurizer id and their content hashes, where its features go.</summary>
+    private ShardLocation Locate(SplitManifest manifest, int shardIndex, int shardCount)
+    {
+        var entries = FeatureShardPlan.Entries(manifest, shardIndex, shardCount);
+        var featurizerId = featurizers.DefaultOptions.Id;
+        var key = ShardKey(featurizerId, entries.Select(e => e.ContentHash));
+        return new ShardLocation(entries, StorageNames.FeatureShardBlob(featurizerId, key),
+            storage.Features.GetBlobClient(StorageNames.FeatureShardSummaryBlob(featurizerId, key)));
+    }
+
+    private static async Task<FeaturizeShardResult?> FindDoneAsync(ShardLocation shard, CancellationToken ct) =>
+        await shard.SummaryBlob.ReadOrDefaultAsync<FeatureShardSummary>(ct) is { } done
+            ? new FeaturizeShardResult(shard.ShardBlob, shard.Entries.Count, 0, done.Skipped.Count)
+            : null;
 
     /// <summary>SHA-256 over the featurizer id and the shard's sorted content hashes (first 32 hex digits).</summary>
     public static string ShardKey(string featurizerId, IEnumerable<string> contentHashes)

@@ -14,6 +14,8 @@ public sealed record IngestResult(
 
 public sealed record FeaturizeShardInput(string Dataset, string ManifestBlob, int ShardIndex, int ShardCount);
 
+public sealed record FeatureShardsInput(string Dataset, string ManifestBlob, int ShardCount);
+
 /// <param name="ShardBlob">The FeatureShard blob in the features container.</param>
 /// <param name="Featurized">Photos featurized by this call: 0 when the shard was already there.</param>
 public sealed record FeaturizeShardResult(string ShardBlob, int Photos, int Featurized, int Skipped);

@@ -34,8 +34,11 @@ public static class TrainingOrchestration
 
         var progress = new TrainingProgress(TrainingStages.Featurize, 0, ingest.ShardCount, 0, ingest.Photos);
         context.SetCustomStatus(progress);
-        var shards = new FeaturizeShardResult[ingest.ShardCount];
-        var running = Enumerable.Range(0, ingest.ShardCount).ToDictionary(
+        var shards = await context.CallActivityAsync<FeaturizeShardResult?[]>(FeaturizeShardActivity.FindDoneName,
+            new FeatureShardsInput(ingest.Dataset, ingest.ManifestBlob, ingest.ShardCount), Retry);
+        progress = progress with { ShardsDone = shards.Count(s => s is not null), PhotosDone = shards.Sum(s => s?.Photos ?? 0) };
+        context.SetCustomStatus(progress);
+        var running = Enumerable.Range(0, ingest.ShardCount).Where(shard => shards[shard] is null).ToDictionary(
             shard => context.CallActivityAsync<FeaturizeShardResult>(FeaturizeShardActivity.Name,
                 new FeaturizeShardInput(ingest.Dataset, ingest.ManifestBlob, shard, ingest.ShardCount), Retry));
         while (running.Count > 0)
@@ -50,9 +53,9 @@ public static class TrainingOrchestration
 
         context.SetCustomStatus(progress with { Stage = TrainingStages.Train });
         var model = await context.CallActivityAsync<TrainResult>(TrainAndEvaluateActivity.Name, new TrainInput(
-            ingest.Dataset, ingest.ManifestBlob, shards.Select(s => s.ShardBlob).ToList(), NewModelId(context, ingest.Dataset),
+            ingest.Dataset, ingest.ManifestBlob, shards.Select(s => s!.ShardBlob).ToList(), NewModelId(context, ingest.Dataset),
             ingest.DatasetFingerprint, request.Trainer, (ingested - started).TotalSeconds, (featurized - ingested).TotalSeconds,
-            shards.Sum(s => s.Featurized), started), Retry);
+            shards.Sum(s => s!.Featurized), started), Retry);
 
         context.SetCustomStatus(progress with { Stage = TrainingStages.Publish });
         var trained = context.CurrentUtcDateTime;
@@ -69,7 +72,7 @@ public static class TrainingOrchestration
         context.SetCustomStatus(progress with { Stage = TrainingStages.Done });
         var seconds = new StageSeconds((ingested - started).TotalSeconds, (featurized - ingested).TotalSeconds,
             (trained - featurized).TotalSeconds, (published - trained).TotalSeconds, (context.CurrentUtcDateTime - published).TotalSeconds);
-        return new TrainingOutcome(ingest.Dataset, ingest.Photos, ingest.Uploaded, shards.Sum(s => s.Featurized), model,
+        return new TrainingOutcome(ingest.Dataset, ingest.Photos, ingest.Uploaded, shards.Sum(s => s!.Featurized), model,
             publish.Published ? model.ModelId : null, publish.Reason, labelled, seconds);
     }
 

@@ -41,6 +41,8 @@ public static class TrainingPipeline
         registry.AddOrchestratorFunc<TrainingRequest, TrainingOutcome>(TrainingOrchestration.Name, TrainingOrchestration.RunAsync);
         registry.AddActivityFunc<IngestInput, IngestResult>(IngestActivity.Name,
             (_, input) => services.GetRequiredService<IngestActivity>().RunAsync(input));
+        registry.AddActivityFunc<FeatureShardsInput, FeaturizeShardResult?[]>(FeaturizeShardActivity.FindDoneName,
+            (_, input) => services.GetRequiredService<FeaturizeShardActivity>().FindDoneAsync(input));
         registry.AddActivityFunc<FeaturizeShardInput, FeaturizeShardResult>(FeaturizeShardActivity.Name,
             (_, input) => services.GetRequiredService<FeaturizeShardActivity>().RunAsync(input));
         registry.AddActivityFunc<TrainInput, TrainResult>(TrainAndEvaluateActivity.Name,
