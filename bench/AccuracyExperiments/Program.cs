@@ -87,7 +87,7 @@ if (Run("calibrate"))
         $"{chosen.Count} photos of {Path.GetFileName(dataset)} (training side of split seed 2018), one view, 224 px");
     var target = Path.Combine(RepoRoot(), "src", "Core", "Featurize", "resnet18-activation-ranges.json");
     using (var file = File.Create(target)) ranges.Save(file);
-    Console.WriteLine($"wrote {target}: {ranges.Ranges.Count} tensors, hash {ranges.Hash}");
+    Console.WriteLine($"wrote {target}: {ranges.Ranges.Count} tensors");
 }
 
 if (Run("int8"))

@@ -12,8 +12,9 @@ public sealed class PhotoFeaturizer : IDisposable
 {
     // One session per concurrent run: on 2 cores, 2 sessions x 1 thread gave 74.7 img/s, 1 session with
     // 2 concurrent runs 70.9, 1 session x 2 threads 65.7 (71.0 with spinning threads, which starve neighbours).
-    readonly InferenceSession[] sessions;
+    readonly List<InferenceSession> sessions;   // guarded by itself: sessions join while the featurizer is in use
     readonly ConcurrentQueue<InferenceSession> idle;
+    readonly Task joining;
     readonly PhotoDecoder decoder;
     readonly CaffePreprocessing preprocessing;
     readonly SemaphoreSlim runs;
@@ -26,36 +27,61 @@ public sealed class PhotoFeaturizer : IDisposable
     public int ViewCount => Options.ViewCount;
     public PhotoDecoder Decoder => decoder;
 
-    PhotoFeaturizer(FeaturizerOptions options, InferenceSession[] sessions, int dimension)
+    PhotoFeaturizer(FeaturizerOptions options, ResNet18Model model, InferenceSession first, CaffePreprocessing preprocessing)
     {
         Options = options;
-        this.sessions = sessions;
+        sessions = [first];
         idle = new ConcurrentQueue<InferenceSession>(sessions);
-        Dimension = dimension;
+        Dimension = model.Dimension;
         decoder = new PhotoDecoder(options.InputSize, options.Limits);
-        preprocessing = CaffePreprocessing.Load(options.InputSize, options.PerPixelMean, options.ModelDirectory);
-        runs = new SemaphoreSlim(sessions.Length);
+        this.preprocessing = preprocessing;
+        runs = new SemaphoreSlim(1, options.ConcurrentRuns);
+        joining = options.ConcurrentRuns == 1 ? Task.CompletedTask
+            : Task.Run(() => JoinSessions(model, options.ConcurrentRuns - 1));
     }
 
-    /// <summary>Loads the network from DnnImageModels/ beside the application (or <see cref="FeaturizerOptions.ModelDirectory"/>).</summary>
+    /// <summary>
+    /// Loads the network from DnnImageModels/ beside the application (or <see cref="FeaturizerOptions.ModelDirectory"/>).
+    /// Returns once the first ONNX Runtime session is built (about a quarter of a second from the cached optimized
+    /// graph); the other <see cref="FeaturizerOptions.ConcurrentRuns"/> join as they are built, so a host that starts
+    /// to label one photo does not wait for sessions it does not need yet, nor share the cores with them.
+    /// </summary>
     public static PhotoFeaturizer Create(FeaturizerOptions? options = null)
     {
         options ??= new FeaturizerOptions();
         options.Validate();
         var model = ResNet18Model.Load(options.ModelDirectory, options.MultiLevel, options.Precision);
-        var sessions = new InferenceSession[options.ConcurrentRuns];
-        try
-        {
-            // Sessions are built side by side: building one is mostly single-threaded graph work.
-            Parallel.For(0, sessions.Length, i => sessions[i] = CreateSession(model, options.IntraOpThreads, saveOptimized: i == 0));
-        }
+        // Reading the mean image overlaps building the session.
+        var preprocessing = Task.Run(() => CaffePreprocessing.Load(options.InputSize, options.PerPixelMean, options.ModelDirectory));
+        var first = CreateSession(model, options.IntraOpThreads, saveOptimized: true);
+        try { return new PhotoFeaturizer(options, model, first, preprocessing.GetAwaiter().GetResult()); }
         catch
         {
-            foreach (var s in sessions) s?.Dispose();
+            first.Dispose();
             throw;
         }
-        return new PhotoFeaturizer(options, sessions, model.Dimension);
     }
+
+    void JoinSessions(ResNet18Model model, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            InferenceSession session;
+            // The first session built fine from the same model, so a failure here is the machine (memory): the
+            // featurizer goes on with the sessions it has.
+            try { session = CreateSession(model, Options.IntraOpThreads, saveOptimized: false); }
+            catch (OnnxRuntimeException) { return; }
+            lock (sessions)
+            {
+                if (disposed) { session.Dispose(); return; }
+                sessions.Add(session);
+            }
+            idle.Enqueue(session);
+            runs.Release();
+        }
+    }
+
+    bool disposed;
 
     /// <summary>
     /// A session on the edited model. Optimizing the graph is most of a session's start-up, so the first session
@@ -209,7 +235,7 @@ public sealed class PhotoFeaturizer : IDisposable
     IEnumerable<FeaturizeOutcome> Pipeline(IEnumerable<PhotoBytes> photos, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var workers = sessions.Length;
+        var workers = Options.ConcurrentRuns;   // as many as there will be sessions; each waits for an idle one
         using var inOrder = new BlockingCollection<TaskCompletionSource<FeaturizeOutcome>>(4 * workers + 4);
         using var toInfer = new BlockingCollection<(string Key, float[] Input, int Length, TaskCompletionSource<FeaturizeOutcome> Done)>(2 * workers);
 
@@ -265,6 +291,12 @@ public sealed class PhotoFeaturizer : IDisposable
 
     public void Dispose()
     {
+        lock (sessions)
+        {
+            if (disposed) return;
+            disposed = true;
+        }
+        try { joining.Wait(); } catch (AggregateException) { } // a session still being built is disposed as it joins
         foreach (var session in sessions) session.Dispose();
         runOptions.Dispose();
         runs.Dispose();

@@ -75,7 +75,7 @@ public sealed class ResNet18Model
         var source = new FileInfo(path);
         var cached = CacheDirectory is { } dir
             ? Path.Combine(dir, $"resnet18-{(multiLevel ? "multilevel" : "last")}-e{EditVersion}"
-                + (precision == FeaturePrecision.Int8 ? $"-int8-{ActivationRanges.Default.Hash}" : "")
+                + (precision == FeaturePrecision.Int8 ? $"-int8-{ActivationRanges.DefaultHash}" : "")
                 + $"-{source.Length}-{source.LastWriteTimeUtc.Ticks}")
             : null;
         if (cached is not null && File.Exists(cached + ".onnx") && File.Exists(cached + ".channels"))

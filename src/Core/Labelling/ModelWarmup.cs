@@ -14,14 +14,18 @@ public sealed class ModelWarmup(FeaturizerCatalog featurizers, PublishedModel mo
     public async Task RunAsync(CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
+        var sinceStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
         // The sessions take the longest: started first, on a thread of their own, while the model is fetched.
-        var featurizer = Task.Run(() => featurizers.Default, ct);
+        var featurizerReady = TimeSpan.Zero;
+        var featurizer = Task.Run(() => { _ = featurizers.Default; featurizerReady = clock.Elapsed; }, ct);
         try
         {
             var published = await model.GetAsync(ct: ct);
+            var modelReady = clock.Elapsed;
             await featurizer;
-            log.LogInformation("Featurizer ready{Model} after {Seconds:0.00} s",
-                published is null ? "" : $" and model {published.ModelId} loaded", clock.Elapsed.TotalSeconds);
+            log.LogInformation("Warm-up started {Start:0.00} s after the process; featurizer ready after {Featurizer:0.00} s{Model}",
+                sinceStart.TotalSeconds, featurizerReady.TotalSeconds,
+                published is null ? ", no model published" : $", model {published.ModelId} loaded after {modelReady.TotalSeconds:0.00} s");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -17,7 +17,7 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
     [Fact]
     public void Features_have_the_promised_shape_and_identity()
     {
-        Assert.Equal($"resnet18-ml960-224-flip-int8-{ActivationRanges.Default.Hash[..6]}", featurizer.Id);
+        Assert.Equal($"resnet18-ml960-224-flip-int8-{ActivationRanges.DefaultHash[..6]}", featurizer.Id);
         Assert.Equal("resnet18-ml960-224-flip", (featurizer.Options with { Precision = FeaturePrecision.Float32 }).Id);
         Assert.Equal(960, featurizer.Dimension);
         var features = featurizer.Featurize(Jpeg(1));
@@ -138,6 +138,23 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
     }
 
     [Fact]
+    public void A_featurizer_works_before_its_other_sessions_join_and_disposes_while_they_are_built()
+    {
+        var photo = Jpeg(3);
+        var expected = featurizer.Featurize(photo).Views;
+        // Create returns after the first session; the second is still being built while these run.
+        using (var fresh = PhotoFeaturizer.Create(featurizer.Options with { ConcurrentRuns = 2 }))
+        {
+            Assert.Equal(expected, fresh.Featurize(photo).Views);
+            var all = fresh.FeaturizeAll(Enumerable.Range(0, 6).Select(i => new PhotoBytes($"p{i}", photo))).ToList();
+            Assert.All(all, o => Assert.Equal(expected, o.Features!.Views));
+        }
+        var quick = PhotoFeaturizer.Create(featurizer.Options with { ConcurrentRuns = 3 });
+        quick.Dispose();   // must neither hang nor leak the sessions still being built
+        quick.Dispose();
+    }
+
+    [Fact]
     public void Featurize_throws_the_reason_for_a_bad_photo() =>
         Assert.Equal("empty file", Assert.Throws<PhotoRejectedException>(() => featurizer.Featurize(ReadOnlySpan<byte>.Empty)).Reason);
 
@@ -145,7 +162,7 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
     public void Other_input_sizes_run_through_the_same_network()
     {
         using var small = PhotoFeaturizer.Create(new FeaturizerOptions { InputSize = 128, MultiLevel = false, MirroredView = false });
-        Assert.Equal($"resnet18-512-128-int8-{ActivationRanges.Default.Hash[..6]}", small.Id);
+        Assert.Equal($"resnet18-512-128-int8-{ActivationRanges.DefaultHash[..6]}", small.Id);
         Assert.Equal(512, small.Dimension);
         var at128 = small.Featurize(Jpeg(1));
         var at224 = featurizer.Featurize(Jpeg(1)).Views[0].AsSpan(448);
