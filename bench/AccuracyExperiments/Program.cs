@@ -80,11 +80,16 @@ if (Run("final"))
 if (Run("calibrate"))
 {
     // The activation ranges the 8-bit network ships with: 256 training-side photos (never a test photo of seed 2018),
-    // one view each, at 224 px. Writes src/Core/Featurize/resnet18-activation-ranges.json.
-    using var f = PhotoFeaturizer.Create(new FeaturizerOptions { Precision = FeaturePrecision.Float32, MirroredView = false });
+    // one view each, stretched to 224 px and at their own 128 px (sharper, as full-size photos are at 224), the wider
+    // range of the two per tensor. Writes src/Core/Featurize/resnet18-activation-ranges.json.
     var chosen = photos.Where(p => !tests[0].Contains(p.Path)).OrderBy(p => SplitHash(0, p.Class, Path.GetFileName(p.Path))).Take(256).ToList();
-    var ranges = ActivationRanges.Measure(chosen.Select(p => f.Prepare(f.Decoder.Decode(File.ReadAllBytes(p.Path)))), 224,
-        $"{chosen.Count} photos of {Path.GetFileName(dataset)} (training side of split seed 2018), one view, 224 px");
+    ActivationRanges At(int size)
+    {
+        using var f = PhotoFeaturizer.Create(new FeaturizerOptions { Precision = FeaturePrecision.Float32, MirroredView = false, InputSize = size });
+        return ActivationRanges.Measure(chosen.Select(p => f.Prepare(f.Decoder.Decode(File.ReadAllBytes(p.Path)))), size,
+            $"{chosen.Count} photos of {Path.GetFileName(dataset)} (training side of split seed 2018), one view, {size} px");
+    }
+    var ranges = At(224).Widen(At(128));
     var target = Path.Combine(RepoRoot(), "src", "Core", "Featurize", "resnet18-activation-ranges.json");
     using (var file = File.Create(target)) ranges.Save(file);
     Console.WriteLine($"wrote {target}: {ranges.Ranges.Count} tensors");

@@ -8,8 +8,10 @@ namespace Flowers.Featurize;
 /// The range of values each quantized activation of ResNet18 takes on photos (see <see cref="ResNet18Quantization"/>):
 /// per tensor, the mean over a set of preprocessed photos of each photo's smallest and largest value. The ranges the product uses
 /// (<see cref="Default"/>) ship with it, measured once on 256 photos of ../shared/datasets/flowers128 by
-/// <c>bench/AccuracyExperiments --stage calibrate</c>; they are properties of the network on natural photos, and fixed
-/// so that a photo's features never depend on which other photos were measured.
+/// <c>bench/AccuracyExperiments --stage calibrate</c>, both stretched to 224 px and at their own 128 px (photos
+/// that need no stretching, as full-size ones at 224 px, are sharper and reach up to ~13% further in early
+/// layers); they are properties of the network on natural photos, and fixed so that a photo's features never
+/// depend on which other photos were measured.
 /// </summary>
 public sealed record ActivationRanges(string MeasuredOn, int Photos, IReadOnlyDictionary<string, float[]> Ranges)
 {
@@ -75,6 +77,10 @@ public sealed record ActivationRanges(string MeasuredOn, int Photos, IReadOnlyDi
     /// Adds one photo's smallest and largest value. The range is the mean of these over the photos, not the extremes
     /// of all: the rare photo that goes beyond is clipped, and every other photo gets finer steps.
     /// </summary>
+    /// <summary>Per tensor, the wider of the two ranges.</summary>
+    public ActivationRanges Widen(ActivationRanges other) => new($"{MeasuredOn}; widened by {other.MeasuredOn}", Photos + other.Photos,
+        Ranges.ToDictionary(r => r.Key, r => other.Ranges.TryGetValue(r.Key, out var o) ? [Math.Min(r.Value[0], o[0]), Math.Max(r.Value[1], o[1])] : r.Value));
+
     static void Add(double[] sums, ReadOnlySpan<float> values)
     {
         var (min, max) = (float.MaxValue, float.MinValue);
