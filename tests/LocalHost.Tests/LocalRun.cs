@@ -10,17 +10,7 @@ internal static class LocalRun
     public const string Key = "test-function-key";
 
     /// <summary>A data set of drawn photos: <paramref name="perClass"/> per class of <see cref="SyntheticPhotos.Classes"/>.</summary>
-    public static string PhotoFolder(int perClass)
-    {
-        var root = Directory.CreateTempSubdirectory("flowers-localhost-").FullName;
-        foreach (var photoClass in SyntheticPhotos.Classes)
-        {
-            Directory.CreateDirectory(Path.Combine(root, photoClass));
-            for (var i = 0; i < perClass; i++)
-                File.WriteAllBytes(Path.Combine(root, photoClass, $"{photoClass}-{i:D3}.jpg"), SyntheticPhotos.Jpeg(photoClass, i));
-        }
-        return root;
-    }
+    public static string PhotoFolder(int perClass) => SyntheticPhotos.WriteFolder(perClass, "flowers-localhost-");
 
     public static PipelineClient Client(Uri baseAddress, string connection, string key = Key) =>
         new(new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) }, key, new BlobServiceClient(connection));

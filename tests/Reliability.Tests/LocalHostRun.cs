@@ -54,17 +54,7 @@ public sealed class LocalHostRun : IAsyncDisposable
     }
 
     /// <summary>A data set folder of drawn photos: <paramref name="perClass"/> per class of <see cref="SyntheticPhotos.Classes"/>.</summary>
-    public static string PhotoFolder(int perClass)
-    {
-        var root = Directory.CreateTempSubdirectory("flowers-reliability-").FullName;
-        foreach (var photoClass in SyntheticPhotos.Classes)
-        {
-            Directory.CreateDirectory(Path.Combine(root, photoClass));
-            for (var i = 0; i < perClass; i++)
-                File.WriteAllBytes(Path.Combine(root, photoClass, $"{photoClass}-{i:D3}.jpg"), SyntheticPhotos.Jpeg(photoClass, i));
-        }
-        return root;
-    }
+    public static string PhotoFolder(int perClass) => SyntheticPhotos.WriteFolder(perClass, "flowers-reliability-");
 
     public async ValueTask DisposeAsync()
     {

@@ -48,6 +48,31 @@ public static class SyntheticPhotos
         return data.ToArray();
     }
 
+    /// <summary>
+    /// A data-set folder (one sub-folder per class of <see cref="Classes"/>, <paramref name="perClass"/> photos each,
+    /// named "{class}-000.jpg"...), made in a new temporary folder whose name starts with <paramref name="prefix"/>.
+    /// With <paramref name="broken"/>, also circle/broken.jpg: a cut-off JPEG that a run must skip, not fail on.
+    /// </summary>
+    public static string WriteFolder(int perClass, string prefix = "flowers-photos-", int seed = 0, bool broken = false) =>
+        WriteFolder(Directory.CreateTempSubdirectory(prefix).FullName, perClass, seed, broken);
+
+    /// <summary>The same, into <paramref name="folder"/>.</summary>
+    public static string WriteFolder(string folder, int perClass, int seed = 0, bool broken = false)
+    {
+        foreach (var photoClass in Classes)
+        {
+            Directory.CreateDirectory(Path.Combine(folder, photoClass));
+            for (var i = 0; i < perClass; i++)
+                File.WriteAllBytes(Path.Combine(folder, photoClass, $"{photoClass}-{i:D3}.jpg"), Jpeg(photoClass, seed + i));
+        }
+        if (broken)
+        {
+            var whole = Jpeg("circle", -1);
+            File.WriteAllBytes(Path.Combine(folder, "circle", "broken.jpg"), whole[..(whole.Length / 3)]);
+        }
+        return folder;
+    }
+
     /// <summary>Bytes that no decoder takes for a photo.</summary>
     public static byte[] NotAPhoto(string text = "this is not a photo") => System.Text.Encoding.UTF8.GetBytes(text);
 }

@@ -1,3 +1,4 @@
+using Flowers.Testing;
 using System.Text.Json;
 using Flowers.Acquire;
 using Flowers.Classify;
@@ -33,7 +34,7 @@ public class TrainingRunTests
     public async Task End_to_end_on_synthetic_photos_writes_metrics_and_a_working_model_and_reruns_from_the_cache()
     {
         using var folder = new TempFolder();
-        var dataset = SyntheticPhotos.WriteDataset(folder["photos"], perClass: 10);
+        var dataset = SyntheticPhotos.WriteFolder(folder["photos"], perClass: 10, seed: 1000, broken: true);
         var progress = new Recorder();
 
         var result = await new TrainingRun().RunAsync(Options(folder, dataset), progress);
@@ -52,7 +53,7 @@ public class TrainingRunTests
         Assert.Equal(metrics.TestCount, metrics.ConfusionMatrix.Sum(r => r.Sum()));
         Assert.Equal("lbfgs", metrics.Trainer);
         Assert.Equal(SmallFeaturizer.Id, metrics.Featurizer);
-        Assert.Contains(metrics.Skipped, s => s.Image == "disc/broken.jpg" && s.Reason.Length > 0);
+        Assert.Contains(metrics.Skipped, s => s.Image == "circle/broken.jpg" && s.Reason.Length > 0);
         Assert.True(metrics.FeaturizeImagesPerSecond > 0);
         Assert.Contains(progress.Reports, r => r.Stage == Stages.Featurize && r.Done == r.Total);
         Assert.Equal(Stages.Package, progress.Reports[^1].Stage);
@@ -72,7 +73,7 @@ public class TrainingRunTests
         Assert.Contains("<tr><th>split seed</th><td>2018</td></tr>", html);
         Assert.Contains(FormattableString.Invariant(
             $"<th>all</th><th class=\"num\">{metrics.TrainCount}</th><th class=\"num\">{metrics.TestCount}</th><th class=\"num\">{metrics.Skipped.Count}</th>"), html);
-        Assert.Contains("disc/broken.jpg", html);
+        Assert.Contains("circle/broken.jpg", html);
         Assert.DoesNotContain("id=\"comparison\"", html); // no registry locally
 
         // model.flowers loads and labels photos it never saw
@@ -82,7 +83,7 @@ public class TrainingRunTests
             Assert.Equal(metrics.Accuracy, classifier.Package.Manifest.Metrics.Accuracy);
             foreach (var cls in SyntheticPhotos.Classes)
             {
-                var label = classifier.Classify(SyntheticPhotos.Draw(cls, seed: 77_000 + cls.Length));
+                var label = classifier.Classify(SyntheticPhotos.Jpeg(cls, 77_000 + cls.Length));
                 Assert.Equal(cls, label.Label);
                 Assert.Equal(1.0, label.Probabilities.Values.Sum(), 3);
             }
@@ -92,7 +93,7 @@ public class TrainingRunTests
         var again = await new TrainingRun().RunAsync(Options(folder, dataset) with { OutputDirectory = folder["out2"] });
         Assert.Equal(0, again.Metrics.FeaturizeImagesPerSecond);
         Assert.Equal(metrics.Accuracy, again.Metrics.Accuracy);
-        Assert.Contains(again.Metrics.Skipped, s => s.Image == "disc/broken.jpg");
+        Assert.Contains(again.Metrics.Skipped, s => s.Image == "circle/broken.jpg");
     }
 
     [Fact]
