@@ -17,6 +17,8 @@ public static class HostCommand
         var command = new Command("host", "Run the Functions app locally on Azurite: HTTP API on 127.0.0.1:7071, durable worker, upload labelling.") { verbose };
         command.SetAction(async (parsed, ct) =>
         {
+            // A photo may be waiting: the featurizer's first reads start now, beside the host's own start-up.
+            _ = Task.Run(() => { try { Flowers.Featurize.PhotoFeaturizer.Preload(new Flowers.Featurize.FeaturizerOptions()); } catch (Exception) { } }); // the featurizer reads them again when built, and reports what is wrong then
             try
             {
                 var console = CommandRunner.Console(parsed.InvocationConfiguration.Output);

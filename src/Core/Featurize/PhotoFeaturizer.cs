@@ -62,6 +62,17 @@ public sealed class PhotoFeaturizer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Loads what building a featurizer for <paramref name="options"/> reads first (ONNX Runtime's native library, the
+    /// cached network, the mean image), so that a host can start on it while it composes its services.
+    /// </summary>
+    public static void Preload(FeaturizerOptions options)
+    {
+        _ = OrtEnv.Instance();
+        ResNet18Model.Load(options.ModelDirectory, options.MultiLevel, options.Precision);
+        CaffePreprocessing.Load(options.InputSize, options.PerPixelMean, options.ModelDirectory);
+    }
+
     void JoinSessions(ResNet18Model model, int count)
     {
         for (var i = 0; i < count; i++)
