@@ -54,10 +54,9 @@ public sealed record ActivationRanges(string MeasuredOn, int Photos, IReadOnlyDi
     public static ActivationRanges Measure(IEnumerable<float[]> inputs, int inputSize, string measuredOn, string? modelDirectory = null)
     {
         var model = ResNet18Model.Load(modelDirectory, multiLevel: true, FeaturePrecision.Float32);
-        var edited = Onnx.ModelProto.Parser.ParseFrom(model.OnnxBytes);
-        var tensors = ResNet18Quantization.QuantizedTensors(ResNet18Quantization.FoldBatchNorm(edited).Graph);
+        var (calibration, tensors) = ResNet18Quantization.CalibrationModel(Onnx.ModelProto.Parser.ParseFrom(model.OnnxBytes));
         using var options = PhotoFeaturizer.CreateSessionOptions(Environment.ProcessorCount);
-        using var session = new InferenceSession(ResNet18Quantization.CalibrationModel(edited), options);
+        using var session = new InferenceSession(calibration, options);
         using var run = new RunOptions();
         var sums = tensors.ToDictionary(t => t, _ => new double[2]);
         var photos = 0;

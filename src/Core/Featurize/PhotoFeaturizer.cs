@@ -15,6 +15,7 @@ public sealed class PhotoFeaturizer : IDisposable
     readonly List<InferenceSession> sessions;   // guarded by itself: sessions join while the featurizer is in use
     readonly ConcurrentQueue<InferenceSession> idle;
     readonly Task joining;
+    bool disposed;   // guarded by sessions
     readonly PhotoDecoder decoder;
     readonly CaffePreprocessing preprocessing;
     readonly SemaphoreSlim runs;
@@ -91,8 +92,6 @@ public sealed class PhotoFeaturizer : IDisposable
             runs.Release();
         }
     }
-
-    bool disposed;
 
     /// <summary>
     /// A session on the edited model. Optimizing the graph is most of a session's start-up, so the first session

@@ -76,12 +76,16 @@ public static class ResNet18Quantization
             .Where(o => !consumers[o].All(c => c.OpType == "Relu"))];
     }
 
-    /// <summary>The folded float network that also outputs every tensor of <see cref="QuantizedTensors"/> (for measuring their ranges).</summary>
-    public static byte[] CalibrationModel(ModelProto edited)
+    /// <summary>
+    /// The folded float network that also outputs every tensor of <see cref="QuantizedTensors"/> but the input (for
+    /// measuring their ranges), and those tensors.
+    /// </summary>
+    public static (byte[] Model, IReadOnlyList<string> Tensors) CalibrationModel(ModelProto edited)
     {
         var model = FoldBatchNorm(edited);
-        foreach (var tensor in QuantizedTensors(model.Graph).Skip(1)) model.Graph.Output.Add(new ValueInfoProto { Name = tensor });
-        return model.ToByteArray();
+        var tensors = QuantizedTensors(model.Graph);
+        foreach (var tensor in tensors.Skip(1)) model.Graph.Output.Add(new ValueInfoProto { Name = tensor });
+        return (model.ToByteArray(), tensors);
     }
 
     /// <summary>The 8-bit network in QDQ form.</summary>

@@ -37,6 +37,30 @@ public class QuantizationTests(FeaturizerFixture fixture)
     }
 
     [Fact]
+    public void Measuring_ranges_covers_every_quantized_tensor_and_widening_keeps_the_wider()
+    {
+        var inputs = Enumerable.Range(0, 3).Select(v =>
+        {
+            using var scene = SyntheticPhotos.Scene(160, 120, v);
+            return fixture.Float32.Prepare(fixture.Float32.Decoder.Decode(SyntheticPhotos.Encode(scene, SkiaSharp.SKEncodedImageFormat.Jpeg, 92)));
+        }).ToList();
+        var measured = ActivationRanges.Measure(inputs, 224, "3 drawn scenes");
+        Assert.Equal(3, measured.Photos);
+        Assert.Equal(ActivationRanges.Default.Ranges.Keys.Order(), measured.Ranges.Keys.Order());
+        Assert.All(measured.Ranges.Values, r => Assert.True(r[0] <= r[1]));
+        Assert.Equal(0f, measured.Ranges["ReLU253_Output_0"][0]);
+        Assert.True(measured.Ranges[ResNet18Model.InputName] is [< 0, > 0], "photos minus the mean image go both ways");
+
+        var doubled = measured with { Ranges = measured.Ranges.ToDictionary(r => r.Key, r => new[] { 2 * r.Value[0], 2 * r.Value[1] }) };
+        var widened = measured.Widen(doubled);
+        Assert.All(widened.Ranges, r => Assert.Equal(doubled.Ranges[r.Key], r.Value));
+        using var saved = new MemoryStream();
+        widened.Save(saved);
+        saved.Position = 0;
+        Assert.Equal(widened.Ranges[ResNet18Model.InputName], ActivationRanges.Parse(saved).Ranges[ResNet18Model.InputName]);
+    }
+
+    [Fact]
     public void Ranges_that_miss_a_tensor_are_refused_with_its_name()
     {
         var edited = ModelProto.Parser.ParseFrom(ResNet18Model.Load(precision: FeaturePrecision.Float32).OnnxBytes);
