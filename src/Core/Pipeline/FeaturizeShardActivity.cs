@@ -16,13 +16,14 @@ public sealed record SkippedContent(string ContentHash, string Reason);
 public sealed record FeatureShardSummary(string FeaturizerId, int Photos, int Featurized, IReadOnlyList<SkippedContent> Skipped);
 
 /// <summary>
-/// Featurizes one shard of the split manifest: reads its photos from Blob Storage, runs the process's
+/// Featurizes one shard of the split manifest: reads its photos from Blob Storage (its pack, or the photos
+/// uploaded one by one), runs the process's
 /// PhotoFeaturizer and writes one FeatureShard blob. The blob is keyed by featurizer id and the content
 /// hashes of the shard's photos, so a re-run (same photos, same featurizer) finds it and does no work.
 /// A photo that cannot be decoded is listed as skipped with its reason: not an error, not retried.
 /// </summary>
-public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCatalog featurizers, TrainingSettings settings,
-    ILogger<FeaturizeShardActivity> log)
+public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos photos, FeaturizerCatalog featurizers,
+    TrainingSettings settings, ILogger<FeaturizeShardActivity> log)
 {
     public const string Name = "FeaturizeShard";
     public const string FindDoneName = "FindFeaturizedShards";
@@ -60,19 +61,9 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, FeaturizerCat
         {
             try
             {
-                await Parallel.ForEachAsync(distinct, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = stop.Token },
-                    async (entry, token) =>
-                    {
-                        var blob = storage.Datasets.GetBlobClient(StorageNames.DatasetPhotoBlob(input.Dataset, entry.Class, entry.Name));
-                        try
-                        {
-                            await arrived.Writer.WriteAsync(new PhotoBytes(entry.ContentHash, (await blob.DownloadContentAsync(token)).Value.Content.ToMemory()), token);
-                        }
-                        catch (RequestFailedException e) when (e.Status == 404)
-                        {
-                            lock (skipped) skipped.Add(new SkippedContent(entry.ContentHash, $"missing from {StorageNames.Datasets}/{blob.Name}"));
-                        }
-                    });
+                await photos.ReadAllAsync(input.Dataset, distinct,
+                    (entry, bytes, token) => arrived.Writer.WriteAsync(new PhotoBytes(entry.ContentHash, bytes), token),
+                    (entry, reason) => { lock (skipped) skipped.Add(new SkippedContent(entry.ContentHash, reason)); }, stop.Token);
             }
             finally { arrived.Writer.TryComplete(); }
         }, CancellationToken.None);

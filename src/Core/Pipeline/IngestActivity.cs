@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Azure;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Flowers.Acquire;
 using Flowers.Evaluate;
 using Flowers.Split;
@@ -13,38 +14,46 @@ namespace Flowers.Pipeline;
 public sealed record IngestReport(string Dataset, string Fingerprint, IReadOnlyList<SkippedPhoto> Skipped);
 
 /// <summary>
-/// Ingest: puts the data set into datasets/{dataset}/{class}/{file} (acquiring it from a URL, or taking the
-/// photos already uploaded there) and writes the split manifest. Idempotent: a photo whose blob already
-/// carries the same content hash (blob metadata) is not uploaded again.
+/// Ingest: puts the data set into Blob Storage and writes its split manifest. From a source (URL or allowed
+/// local path) the photos go into packs, one blob a featurize shard (<see cref="PhotoPack"/>); photos users
+/// uploaded to datasets/{dataset}/{class}/{file} stay where they are. Idempotent: a pack already there (its
+/// name is a hash of its photos) is not uploaded again, nor is a photo blob re-hashed once tagged.
+/// A run without a source on a data set ingested from one re-splits the photos of its packs.
 /// </summary>
 public sealed class IngestActivity(FlowersStorage storage, TrainingSettings settings, ILogger<IngestActivity> log)
 {
     public const string Name = "Ingest";
 
+    /// <summary>What one way of ingesting found: the split, with each photo's pack when packed.</summary>
+    private sealed record Ingested(SplitManifest Manifest, int Photos, string Fingerprint, IReadOnlyList<SkippedPhoto> Skipped, int Uploaded);
+
     public async Task<IngestResult> RunAsync(IngestInput input, CancellationToken ct = default)
     {
         await storage.EnsureContainersAsync(ct);
-        var existing = await ListPhotosAsync(input.Dataset, ct);
-        var (dataset, uploaded) = input.SourceUrl is null
-            ? (await FromBlobsAsync(input.Dataset, existing, ct), 0)
-            : await FromUrlAsync(input.Dataset, input.SourceUrl, existing, ct);
-        if (dataset.Photos.Count == 0)
-            throw new UnusableDatasetException($"data set '{input.Dataset}' has no photos (expected {StorageNames.Datasets}/{input.Dataset}/{{class}}/{{file}})");
+        var options = new SplitOptions(input.TestFraction, input.Seed);
+        var packs = await ListPacksAsync(input.Dataset, ct);
+        var ingested = input.SourceUrl is null
+            ? await FromBlobsAsync(input.Dataset, options, ct)
+            : await FromSourceAsync(input.Dataset, input.SourceUrl, options, input.ShardSize, packs, ct);
+        var manifest = ingested.Manifest;
 
-        var manifest = DatasetSplitter.Split(dataset, new SplitOptions(input.TestFraction, input.Seed));
         var manifestBlob = StorageNames.SplitManifestBlob(input.Dataset);
         await storage.Datasets.GetBlobClient(manifestBlob).UploadAsync(BinaryData.FromString(manifest.ToJson()), overwrite: true, ct);
         await storage.Datasets.GetBlobClient(StorageNames.IngestReportBlob(input.Dataset))
-            .WriteAsync(new IngestReport(input.Dataset, dataset.Fingerprint, [.. dataset.Skipped, .. manifest.Skipped]), ct: ct);
+            .WriteAsync(new IngestReport(input.Dataset, ingested.Fingerprint, ingested.Skipped), ct: ct);
+        // Packs of an earlier version of the data set: no manifest names them any more (one run a data set at a time).
+        var used = manifest.Entries.Select(e => e.Pack).OfType<string>().Select(key => StorageNames.PhotoPackBlob(input.Dataset, key)).ToHashSet(StringComparer.Ordinal);
+        foreach (var stale in packs.Where(blob => !used.Contains(blob)))
+            await storage.Datasets.DeleteBlobIfExistsAsync(stale, cancellationToken: ct);
         log.LogInformation("Ingested {Dataset}: {Photos} photos ({Uploaded} uploaded), {Skipped} skipped",
-            input.Dataset, dataset.Photos.Count, uploaded, dataset.Skipped.Count + manifest.Skipped.Count);
+            input.Dataset, ingested.Photos, ingested.Uploaded, ingested.Skipped.Count);
 
-        return new IngestResult(input.Dataset, manifestBlob, dataset.Fingerprint, manifest.Classes.Count, manifest.Entries.Count,
-            manifest.Entries.Count(e => e.Side == SplitSide.Train), manifest.Entries.Count(e => e.Side == SplitSide.Test),
-            dataset.Skipped.Count + manifest.Skipped.Count, uploaded, FeatureShardPlan.ShardCountFor(manifest.Entries.Count, input.ShardSize));
+        return new IngestResult(input.Dataset, manifestBlob, ingested.Fingerprint, manifest.Classes.Count, ingested.Photos,
+            manifest.Train.Count(), manifest.Test.Count(), ingested.Skipped.Count, ingested.Uploaded,
+            FeatureShardPlan.ShardCountFor(manifest.Entries.Count, input.ShardSize));
     }
 
-    private async Task<(Dataset Dataset, int Uploaded)> FromUrlAsync(string name, string url, Dictionary<string, BlobItem> existing, CancellationToken ct)
+    private async Task<Ingested> FromSourceAsync(string name, string url, SplitOptions options, int shardSize, HashSet<string> packs, CancellationToken ct)
     {
         // Checked again here, not only at the HTTP front door: the guarded client also refuses private addresses
         // on every connection, redirects included. A path on the host's disk only where the host allows it.
@@ -56,25 +65,40 @@ public sealed class IngestActivity(FlowersStorage storage, TrainingSettings sett
         using var http = SourceAddressGuard.CreateClient(settings.AllowPrivateSources);
         var acquirer = new DatasetAcquirer(new AcquireOptions { CacheDirectory = settings.CacheDirectory, Http = http });
         var dataset = await acquirer.AcquireAsync(url, progress: null, ct);
+        if (dataset.Photos.Count == 0)
+            throw new UnusableDatasetException($"source '{url}' has no photos (expected a folder a class)");
+        var manifest = DatasetSplitter.Split(dataset, options);
 
+        // One pack a featurize shard, cut as the shards are (by content hash), so each shard's activity reads one blob.
+        var shardCount = FeatureShardPlan.ShardCountFor(manifest.Entries.Count, shardSize);
+        var files = dataset.Photos.DistinctBy(p => p.ContentHash).ToDictionary(p => p.ContentHash, StringComparer.Ordinal);
+        var plan = Enumerable.Range(0, shardCount)
+            .Select(shard => FeatureShardPlan.Entries(manifest, shard, shardCount).Select(e => e.ContentHash).Distinct(StringComparer.Ordinal).ToList())
+            .Where(hashes => hashes.Count > 0)
+            .Select(hashes => (Key: PhotoPack.KeyOf(hashes), Hashes: hashes)).ToList();
         var uploaded = 0;
-        await Parallel.ForEachAsync(dataset.Photos, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
-            async (photo, token) =>
+        await Parallel.ForEachAsync(plan.Where(pack => !packs.Contains(StorageNames.PhotoPackBlob(name, pack.Key))),
+            new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
+            async (pack, token) =>
             {
-                var blobName = StorageNames.DatasetPhotoBlob(name, photo.Class, photo.Name);
-                if (existing.TryGetValue(blobName, out var blob) && HashOf(blob) == photo.ContentHash) return;
-                await storage.Datasets.GetBlobClient(blobName).UploadAsync(photo.FilePath, new BlobUploadOptions
-                {
-                    Metadata = new Dictionary<string, string> { [StorageNames.ContentHashMetadata] = photo.ContentHash },
-                }, token);
-                Interlocked.Increment(ref uploaded);
+                // Streamed: the block blob is committed only when the pack is whole, so a failed ingest leaves none.
+                await using (var blob = await storage.Datasets.GetBlockBlobClient(StorageNames.PhotoPackBlob(name, pack.Key))
+                    .OpenWriteAsync(overwrite: true, cancellationToken: token))
+                    await PhotoPack.WriteAsync(blob, pack.Hashes.Select(hash => files[hash]).Select(photo =>
+                        (photo.ContentHash, Path.GetExtension(photo.Name), (Stream)File.OpenRead(photo.FilePath))), token);
+                Interlocked.Add(ref uploaded, pack.Hashes.Count);
             });
-        return (dataset, uploaded);
+        var packOf = plan.SelectMany(pack => pack.Hashes.Select(hash => (hash, pack.Key))).ToDictionary(p => p.hash, p => p.Key, StringComparer.Ordinal);
+        manifest = manifest with { Entries = [.. manifest.Entries.Select(e => e with { Pack = packOf[e.ContentHash] })] };
+        return new Ingested(manifest, dataset.Photos.Count, dataset.Fingerprint, [.. dataset.Skipped, .. manifest.Skipped], uploaded);
     }
 
-    /// <summary>The photos already in datasets/{name}/{class}/{file}; hashes the ones that carry no hash yet.</summary>
-    private async Task<Dataset> FromBlobsAsync(string name, Dictionary<string, BlobItem> existing, CancellationToken ct)
+    /// <summary>The photos uploaded to datasets/{name}/{class}/{file} (hashing the ones that carry no hash yet); when
+    /// there are none, the photos of the packs an ingest from a source left.</summary>
+    private async Task<Ingested> FromBlobsAsync(string name, SplitOptions options, CancellationToken ct)
     {
+        var existing = await ListPhotosAsync(name, ct);
+        if (existing.Count == 0 && await FromPacksAsync(name, options, ct) is { } packed) return packed;
         var photos = new List<DatasetPhoto>();
         await Parallel.ForEachAsync(existing.Values, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
             async (blob, token) =>
@@ -85,9 +109,29 @@ public sealed class IngestActivity(FlowersStorage storage, TrainingSettings sett
                 var photo = new DatasetPhoto(path[..slash], path[(slash + 1)..], blob.Name, hash, blob.Properties.ContentLength ?? 0);
                 lock (photos) photos.Add(photo);
             });
+        if (photos.Count == 0)
+            throw new UnusableDatasetException($"data set '{name}' has no photos (expected {StorageNames.Datasets}/{name}/{{class}}/{{file}})");
         var sorted = photos.OrderBy(p => p.Class, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal).ToList();
-        var classes = sorted.Select(p => p.Class).Distinct().ToList();
-        return new Dataset($"{StorageNames.Datasets}/{name}", classes, sorted, [], 0);
+        var dataset = new Dataset($"{StorageNames.Datasets}/{name}", [.. sorted.Select(p => p.Class).Distinct()], sorted, [], 0);
+        var manifest = DatasetSplitter.Split(dataset, options);
+        return new Ingested(manifest, dataset.Photos.Count, dataset.Fingerprint, manifest.Skipped, 0);
+    }
+
+    /// <summary>The last manifest's packed photos split again (another seed or test fraction, say), with what that
+    /// ingest left out; null when the data set was never packed.</summary>
+    private async Task<Ingested?> FromPacksAsync(string name, SplitOptions options, CancellationToken ct)
+    {
+        var manifestBlob = storage.Datasets.GetBlobClient(StorageNames.SplitManifestBlob(name));
+        if (!await manifestBlob.ExistsAsync(ct)) return null;
+        var last = SplitManifest.FromJson((await manifestBlob.DownloadContentAsync(ct)).Value.Content.ToString());
+        if (last.Entries.Count == 0 || last.Entries.Any(e => e.Pack is null)) return null;
+        var report = await storage.Datasets.GetBlobClient(StorageNames.IngestReportBlob(name)).ReadOrDefaultAsync<IngestReport>(ct);
+        var packOf = last.Entries.ToDictionary(e => e.Image, e => e.Pack!, StringComparer.Ordinal);
+        var manifest = DatasetSplitter.Split(last.Classes, last.Entries.Select(e => (e.Class, e.Name, e.ContentHash)), options);
+        manifest = manifest with { Entries = [.. manifest.Entries.Select(e => e with { Pack = packOf[e.Image] })] };
+        return new Ingested(manifest, manifest.Entries.Count,
+            report?.Fingerprint ?? Dataset.FingerprintOf(manifest.Entries.Select(e => (e.Class, e.Name, e.ContentHash))),
+            report?.Skipped ?? [], 0);
     }
 
     private async Task<string> HashAndTagAsync(BlobItem item, CancellationToken ct)
@@ -119,6 +163,15 @@ public sealed class IngestActivity(FlowersStorage storage, TrainingSettings sett
         await foreach (var blob in storage.Datasets.GetBlobsAsync(new GetBlobsOptions { Prefix = name + "/", Traits = BlobTraits.Metadata }, ct))
             if (blob.Name.AsSpan(name.Length + 1).Contains('/')) photos[blob.Name] = blob;
         return photos;
+    }
+
+    /// <summary>datasets/{name}/pack-*.zip, by blob name.</summary>
+    private async Task<HashSet<string>> ListPacksAsync(string name, CancellationToken ct)
+    {
+        var packs = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var blob in storage.Datasets.GetBlobsAsync(new GetBlobsOptions { Prefix = $"{name}/{StorageNames.PhotoPackPrefix}" }, ct))
+            packs.Add(blob.Name);
+        return packs;
     }
 
     private static string? HashOf(BlobItem blob) =>

@@ -15,8 +15,8 @@ namespace Flowers.Pipeline;
 /// side, evaluates it on the test side and saves models/{modelId}/ (package, manifest, metrics.json,
 /// misclassified list) and its run report, compared with the model published at the time. Publishing is a separate step.
 /// </summary>
-public sealed class TrainAndEvaluateActivity(FlowersStorage storage, ModelRegistry registry, FeaturizerCatalog featurizers,
-    TrainingSettings settings, ILogger<TrainAndEvaluateActivity> log)
+public sealed class TrainAndEvaluateActivity(FlowersStorage storage, DatasetPhotos datasetPhotos, ModelRegistry registry, FeaturizerCatalog featurizers,
+    ILogger<TrainAndEvaluateActivity> log)
 {
     public const string Name = "TrainAndEvaluate";
 
@@ -90,13 +90,14 @@ public sealed class TrainAndEvaluateActivity(FlowersStorage storage, ModelRegist
         return new TrainResult(input.ModelId, metrics.Accuracy, metrics.MacroAccuracy, metrics.LogLoss, train.Count, test.Count, skipped.Count);
     }
 
-    /// <summary>The run report: sample photos and misclassified thumbnails read from datasets/{dataset}/, and the
+    /// <summary>The run report: sample photos and misclassified thumbnails read from the data set, and the
     /// published model's metrics (when one is published) for the comparison.</summary>
     private async Task<IReadOnlyDictionary<string, byte[]>> RenderReportAsync(TrainInput input, SplitManifest manifest, ModelPackage package,
         List<LabeledFeatures> train, List<LabeledFeatures> test, RunMetrics metrics, CancellationToken ct)
     {
         var sampleImages = SamplePhoto.Choose(train.Select(t => t.Image));
-        var photos = await ReadPhotosAsync(input.Dataset, sampleImages.Concat(RunReport.PicturedMistakes(metrics)), ct);
+        var pictured = sampleImages.Concat(RunReport.PicturedMistakes(metrics)).ToHashSet(StringComparer.Ordinal);
+        var photos = await datasetPhotos.ReadSomeAsync(input.Dataset, manifest.Entries.Where(e => pictured.Contains(e.Image)), ct);
         var publishedId = (await registry.GetCurrentAsync(ct))?.Pointer.ModelId is { } id && id != input.ModelId ? id : null;
         var published = publishedId is null ? null : await registry.ReadMetricsAsync(publishedId, ct);
         var report = new ReportInput(
@@ -105,32 +106,12 @@ public sealed class TrainAndEvaluateActivity(FlowersStorage storage, ModelRegist
             Settings: ReportSettings.Describe(input.ModelId, $"{StorageNames.Datasets}/{input.Dataset}", manifest.Options,
                 package.Manifest.Featurizer, input.Trainer),
             Counts: ClassCounts.Tally(manifest.Classes, train.Select(t => t.Image), test.Select(t => t.Image), metrics.Skipped),
-            Samples: sampleImages.Where(image => photos[image] is not null)
+            Samples: sampleImages.Where(image => photos.GetValueOrDefault(image) is not null)
                 .Select(image => new SamplePhoto(ClassCounts.ClassOf(image), image, photos[image]!)).ToList(),
             ReadPhoto: image => photos.GetValueOrDefault(image),
             Published: published,
             PublishedModelId: published is null ? null : publishedId);
         return RunReport.Render(report);
-    }
-
-    /// <summary>Photos by data-set path "{class}/{file}"; null for one that is no longer there.</summary>
-    private async Task<Dictionary<string, byte[]?>> ReadPhotosAsync(string dataset, IEnumerable<string> images, CancellationToken ct)
-    {
-        var photos = new System.Collections.Concurrent.ConcurrentDictionary<string, byte[]?>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(images.Distinct(StringComparer.Ordinal),
-            new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
-            async (image, token) =>
-            {
-                try
-                {
-                    photos[image] = (await storage.Datasets.GetBlobClient(StorageNames.DatasetPhotoBlob(dataset, image)).DownloadContentAsync(token)).Value.Content.ToArray();
-                }
-                catch (Azure.RequestFailedException e) when (e.Status == 404)
-                {
-                    photos[image] = null;
-                }
-            });
-        return new Dictionary<string, byte[]?>(photos, StringComparer.Ordinal);
     }
 
     private async Task<FeatureShard> ReadShardAsync(string blobName, CancellationToken ct)

@@ -22,6 +22,7 @@ public static class TrainingPipeline
         services.AddSingleton(settings ?? new TrainingSettings());
         services.AddSingleton(new FeaturizerCatalog(featurizer ?? new FeaturizerOptions()));
         services.AddSingleton<FlowersStorage>();
+        services.AddSingleton<DatasetPhotos>();
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<PublishedModel>();
         services.AddSingleton<UploadLabeller>();

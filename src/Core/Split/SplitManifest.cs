@@ -15,7 +15,10 @@ public sealed record SplitOptions(double TestFraction = 0.2, int Seed = 2018)
 }
 
 /// <summary>One photo's side of the split.</summary>
-public sealed record SplitEntry(string Class, string Name, string ContentHash, SplitSide Side)
+/// <param name="Pack">The key of the pack holding the photo's bytes, when ingest packed the data set
+/// (datasets/{dataset}/pack-{key}.zip); null when the photo is a blob of its own, datasets/{dataset}/{class}/{name}.</param>
+public sealed record SplitEntry(string Class, string Name, string ContentHash, SplitSide Side,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Pack = null)
 {
     /// <summary>The photo's data-set path, "{class}/{name}".</summary>
     [JsonIgnore]

@@ -18,7 +18,8 @@ public static class StorageNames
     /// <summary>One JSON result per uploaded photo: labels/{upload name}.json.</summary>
     public const string Labels = "labels";
 
-    /// <summary>Acquired data sets: datasets/{dataset}/{class}/{file} plus the split manifest.</summary>
+    /// <summary>Data sets: photos users upload, datasets/{dataset}/{class}/{file}, or the packs ingest writes from a
+    /// source, datasets/{dataset}/pack-{key}.zip; and the split manifest.</summary>
     public const string Datasets = "datasets";
 
     /// <summary>Feature shards keyed by featurizer id and content hash.</summary>
@@ -64,6 +65,12 @@ public static class StorageNames
 
     /// <summary>datasets/{dataset}/{class}/{file} from the photo's data-set path "{class}/{file}" (as in metrics.json).</summary>
     public static string DatasetPhotoBlob(string dataset, string image) => $"{dataset}/{image}";
+
+    /// <summary>datasets/{dataset}/pack-{key}.zip: the photos of one shard, written by ingest from a source
+    /// (<see cref="PhotoPack"/>). Directly under the data set, like the manifest, so it is never taken for a photo.</summary>
+    public static string PhotoPackBlob(string dataset, string packKey) => $"{dataset}/{PhotoPackPrefix}{packKey}.zip";
+
+    public const string PhotoPackPrefix = "pack-";
 
     /// <summary>datasets/{dataset}/split.json: the split manifest (one level above the class folders, so
     /// it is never taken for a photo).</summary>
