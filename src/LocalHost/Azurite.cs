@@ -33,6 +33,17 @@ public sealed class Azurite : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>CPU time Azurite has used so far, when this instance started it (the benchmark's storage share).</summary>
+    public TimeSpan? ProcessorTime
+    {
+        get
+        {
+            if (_process is null || _process.HasExited) return null;
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public static async Task<Azurite> EnsureRunningAsync(string repositoryRoot, Action<string>? say = null, CancellationToken ct = default)
     {
         if (await IsListeningAsync(BlobPort, ct)) return new Azurite(null, DevelopmentStorage);
