@@ -26,6 +26,7 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
     TrainingSettings settings, ILogger<FeaturizeShardActivity> log)
 {
     public const string Name = "FeaturizeShard";
+    private readonly SemaphoreSlim featurizing = new(1, 1);
     public const string FindDoneName = "FindFeaturizedShards";
 
     /// <summary>
@@ -70,11 +71,19 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
 
         // FeaturizeAll blocks while it waits for photos and results: it runs on a thread of its own, not one of the
         // pool's, which the storage client, the durable worker and the other shards need (2 cores start a pool of 2).
+        // One shard featurizes at a time in a process: the featurizer's sessions already use every core, and two
+        // shards' pipelines would only contend for them (more threads, more wake-ups: ~4% more CPU a photo measured).
+        // The next shard's photos download meanwhile.
         List<FeaturizeOutcome> outcomes;
         try
         {
-            outcomes = await Task.Factory.StartNew(() => featurizer.FeaturizeAll(Arrivals(arrived.Reader, ct), ct).ToList(),
-                ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            await featurizing.WaitAsync(ct);
+            try
+            {
+                outcomes = await Task.Factory.StartNew(() => featurizer.FeaturizeAll(Arrivals(arrived.Reader, ct), ct).ToList(),
+                    ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+            finally { featurizing.Release(); }
         }
         catch
         {
