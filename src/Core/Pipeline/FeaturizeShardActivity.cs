@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
-using Azure;
 using Flowers.Featurize;
 using Flowers.Split;
 using Flowers.Storage;
@@ -26,8 +25,9 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
     TrainingSettings settings, ILogger<FeaturizeShardActivity> log)
 {
     public const string Name = "FeaturizeShard";
-    private readonly SemaphoreSlim featurizing = new(1, 1);
     public const string FindDoneName = "FindFeaturizedShards";
+
+    private readonly SemaphoreSlim featurizing = new(1, 1); // one shard's FeaturizeAll at a time (see RunAsync)
 
     /// <summary>
     /// The shards of a data set that are already featurized (null for the others), found in one call: a re-run

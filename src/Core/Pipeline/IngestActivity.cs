@@ -121,9 +121,9 @@ public sealed class IngestActivity(FlowersStorage storage, TrainingSettings sett
     /// ingest left out; null when the data set was never packed.</summary>
     private async Task<Ingested?> FromPacksAsync(string name, SplitOptions options, CancellationToken ct)
     {
-        var manifestBlob = storage.Datasets.GetBlobClient(StorageNames.SplitManifestBlob(name));
-        if (!await manifestBlob.ExistsAsync(ct)) return null;
-        var last = SplitManifest.FromJson((await manifestBlob.DownloadContentAsync(ct)).Value.Content.ToString());
+        SplitManifest last;
+        try { last = SplitManifest.FromJson((await storage.Datasets.GetBlobClient(StorageNames.SplitManifestBlob(name)).DownloadContentAsync(ct)).Value.Content.ToString()); }
+        catch (RequestFailedException e) when (e.Status == 404) { return null; }
         if (last.Entries.Count == 0 || last.Entries.Any(e => e.Pack is null)) return null;
         var report = await storage.Datasets.GetBlobClient(StorageNames.IngestReportBlob(name)).ReadOrDefaultAsync<IngestReport>(ct);
         var packOf = last.Entries.ToDictionary(e => e.Image, e => e.Pack!, StringComparer.Ordinal);
