@@ -72,14 +72,14 @@ public sealed record ActivationRanges(string MeasuredOn, int Photos, IReadOnlyDi
         return new ActivationRanges(measuredOn, photos, sums.ToDictionary(s => s.Key, s => new[] { (float)(s.Value[0] / photos), (float)(s.Value[1] / photos) }));
     }
 
-    /// <summary>
-    /// Adds one photo's smallest and largest value. The range is the mean of these over the photos, not the extremes
-    /// of all: the rare photo that goes beyond is clipped, and every other photo gets finer steps.
-    /// </summary>
     /// <summary>Per tensor, the wider of the two ranges.</summary>
     public ActivationRanges Widen(ActivationRanges other) => new($"{MeasuredOn}; widened by {other.MeasuredOn}", Photos + other.Photos,
         Ranges.ToDictionary(r => r.Key, r => other.Ranges.TryGetValue(r.Key, out var o) ? [Math.Min(r.Value[0], o[0]), Math.Max(r.Value[1], o[1])] : r.Value));
 
+    /// <summary>
+    /// Adds one photo's smallest and largest value. The range is the mean of these over the photos, not the extremes
+    /// of all: the rare photo that goes beyond is clipped, and every other photo gets finer steps.
+    /// </summary>
     static void Add(double[] sums, ReadOnlySpan<float> values)
     {
         var (min, max) = (float.MaxValue, float.MinValue);

@@ -21,10 +21,7 @@ public sealed class DatasetPhotos(FlowersStorage storage, TrainingSettings setti
     public Task ReadAllAsync(string dataset, IReadOnlyList<SplitEntry> entries,
         Func<SplitEntry, ReadOnlyMemory<byte>, CancellationToken, ValueTask> arrived, Action<SplitEntry, string> missing, CancellationToken ct)
     {
-        // The unit of transfer: a pack with the entries wanted from it, or a photo of its own.
-        var units = entries.GroupBy(e => e.Pack ?? "\0" + e.Image, StringComparer.Ordinal).Select(g => g.ToList());
-        return Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
-            async (unit, token) =>
+        return ForEachUnitAsync(entries, async (unit, token) =>
             {
                 if (unit[0].Pack is { } pack)
                     await ReadPackAsync(dataset, pack, unit, arrived, bufferSize: 4 << 20, token);
@@ -32,7 +29,7 @@ public sealed class DatasetPhotos(FlowersStorage storage, TrainingSettings setti
                     await arrived(unit[0], bytes, token);
                 else
                     missing(unit[0], $"missing from {StorageNames.Datasets}/{StorageNames.DatasetPhotoBlob(dataset, unit[0].Image)}");
-            });
+            }, ct);
     }
 
     /// <summary>A few photos by data-set path "{class}/{file}" (a report's), read by small ranges from their packs;
@@ -41,9 +38,7 @@ public sealed class DatasetPhotos(FlowersStorage storage, TrainingSettings setti
     {
         var photos = new System.Collections.Concurrent.ConcurrentDictionary<string, byte[]?>(StringComparer.Ordinal);
         var byContent = entries.DistinctBy(e => e.Image).GroupBy(e => e.ContentHash, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList());
-        var units = byContent.Values.Select(same => same[0]).GroupBy(e => e.Pack ?? "\0" + e.Image, StringComparer.Ordinal).Select(g => g.ToList());
-        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
-            async (unit, token) =>
+        await ForEachUnitAsync(byContent.Values.Select(same => same[0]), async (unit, token) =>
             {
                 void Found(SplitEntry entry, byte[]? bytes) { foreach (var same in byContent[entry.ContentHash]) photos[same.Image] = bytes; }
                 if (unit[0].Pack is { } pack)
@@ -60,9 +55,14 @@ public sealed class DatasetPhotos(FlowersStorage storage, TrainingSettings setti
                 }
                 else
                     Found(unit[0], (await ReadPhotoAsync(dataset, unit[0], token))?.ToArray());
-            });
+            }, ct);
         return new Dictionary<string, byte[]?>(photos, StringComparer.Ordinal);
     }
+
+    /// <summary>The units of transfer, a few at a time: a pack with the entries wanted from it, or a photo of its own.</summary>
+    private Task ForEachUnitAsync(IEnumerable<SplitEntry> entries, Func<List<SplitEntry>, CancellationToken, ValueTask> read, CancellationToken ct) =>
+        Parallel.ForEachAsync(entries.GroupBy(e => e.Pack ?? "\0" + e.Image, StringComparer.Ordinal).Select(g => g.ToList()),
+            new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct }, read);
 
     /// <summary>The wanted photos of one pack. A pack that is gone, damaged or lacks a photo it was written with is
     /// a broken data set, not a bad photo: nothing is marked skipped (which a re-run would reuse); the caller fails,
