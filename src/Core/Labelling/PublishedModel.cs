@@ -32,12 +32,18 @@ public sealed class PublishedModel(ModelRegistry registry, FeaturizerCatalog fea
         {
             loaded = _loaded; // another caller may have just checked
             if (!recheck && loaded is not null && _time.GetUtcNow() - loaded.CheckedAt < CheckEvery) return loaded.Classifier;
-            var etag = await registry.GetCurrentETagAsync(ct);
-            if (etag is null) return null;
-            if (_loaded is { } current && current.ETag == etag)
+            if (_loaded is { } current)
             {
-                _loaded = current with { CheckedAt = _time.GetUtcNow() };
-                return current.Classifier;
+                // A HEAD request tells whether the loaded model is still the published one. Before the first load
+                // there is nothing to compare: the pointer's own read below brings its ETag (one request less on
+                // the way to a host's first label).
+                var etag = await registry.GetCurrentETagAsync(ct);
+                if (etag is null) return null;
+                if (current.ETag == etag)
+                {
+                    _loaded = current with { CheckedAt = _time.GetUtcNow() };
+                    return current.Classifier;
+                }
             }
 
             var pointer = await registry.GetCurrentAsync(ct);
