@@ -116,11 +116,13 @@ static class PipelineBenchmark
         foreach (var samples in new[] { s.Cold, s.Warm })
         {
             var (hostCpu, azuriteCpu) = (host.ProcessorTime, azurite.ProcessorTime);
-            var sw = Stopwatch.StartNew();
+            var requested = DateTimeOffset.UtcNow;
             var id = await host.Client.StartTrainingAsync(request);
             using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(20));
             var run = await host.Client.WaitForRunAsync(id, ct: limit.Token);
-            samples.Add(sw.Elapsed.TotalSeconds);
+            // The run ends when the backend records its completion (same machine, same clock), not when the next
+            // poll happens to see it, so the client need not poll often (which loads the host and storage it measures).
+            samples.Add((run.LastUpdatedAt - requested).TotalSeconds);
             if (samples == s.Cold)
             {
                 s.HostCpu.Add((host.ProcessorTime - hostCpu).TotalSeconds);
@@ -262,8 +264,8 @@ sealed class HostProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(2) };
         host._http = http;
-        // Polled often, so that the training figures are the run's time, not the client's.
-        host.Client = new PipelineClient(http, key, new BlobServiceClient(connection)) { PollInterval = TimeSpan.FromMilliseconds(50) };
+        // Training runs are timed by their recorded completion (TrainAsync), so polling as a user's client does is enough.
+        host.Client = new PipelineClient(http, key, new BlobServiceClient(connection));
         return Task.FromResult(host);
     }
 

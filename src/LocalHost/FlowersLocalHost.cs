@@ -61,6 +61,8 @@ public sealed class FlowersLocalHost : IAsyncDisposable
             // to a first label, medians of 4 alternating), so they start once those are ready; a warm-up that
             // cannot finish (storage not up yet) holds them back a few seconds at most.
             await Task.WhenAny(warmup, Task.Delay(TimeSpan.FromSeconds(5), ct));
+            // Photos that waited for the host are labelled next (for a second at most, should there be many).
+            await Task.WhenAny(watcher.FirstLook, Task.Delay(TimeSpan.FromSeconds(1), ct));
             backend = await DurableBackend.StartAsync(options.StorageConnection, options.TaskHub, loggerFactory, ct);
 
             var builder = WebApplication.CreateSlimBuilder();

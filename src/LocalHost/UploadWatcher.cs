@@ -24,6 +24,11 @@ public sealed class UploadWatcher(FlowersStorage storage, UploadLabeller labelle
 
     private sealed record Retry(Azure.ETag ETag, int Failures, DateTimeOffset NotBefore);
 
+    private readonly TaskCompletionSource _firstLook = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Done when the first look at uploads has handed over (labelled) the uploads it found, or failed.</summary>
+    public Task FirstLook => _firstLook.Task;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await storage.EnsureContainersAsync(stoppingToken);
@@ -35,6 +40,7 @@ public sealed class UploadWatcher(FlowersStorage storage, UploadLabeller labelle
             {
                 log.LogWarning("Looking at uploads failed ({Error}); trying again", e.Message);
             }
+            finally { _firstLook.TrySetResult(); }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }

@@ -22,6 +22,8 @@ public class StorageNamesTests
         foreach (var other in new[] { StorageNames.ModelPackageFile, "../current", "", "REPORT.HTML" })
             Assert.Throws<ArgumentException>(() => StorageNames.ModelReportBlob("m-1", other));
         Assert.Equal("image/png", ModelReportFile.ContentTypeOf(RunReport.ConfusionFile));
+        Assert.Equal("image/jpeg", ModelReportFile.ContentTypeOf(RunReport.PreviewFile));
+        Assert.Equal("image/jpeg", ModelReportFile.ContentTypeOf(RunReport.MisclassifiedFile));
         Assert.Equal("text/html; charset=utf-8", ModelReportFile.ContentTypeOf(RunReport.PageFile));
     }
 }

@@ -30,8 +30,9 @@ public class ModelReportTests(EmptyStorage storage) : IClassFixture<EmptyStorage
         {
             var file = (await Registry.ReadReportFileAsync(id, picture))!;
             Assert.Equal($"bytes of {picture}", file.Content.ToString());
-            Assert.Equal("image/png", file.ContentType);
-            Assert.Contains(file.Headers, h => h.Key == "Content-Type" && h.Value == "image/png");
+            var type = picture == RunReport.ConfusionFile ? "image/png" : "image/jpeg";
+            Assert.Equal(type, file.ContentType);
+            Assert.Contains(file.Headers, h => h.Key == "Content-Type" && h.Value == type);
         }
 
         foreach (var other in new[] { StorageNames.ModelPackageFile, "notes.txt", "../current", "", "REPORT.HTML", "report.html/" })

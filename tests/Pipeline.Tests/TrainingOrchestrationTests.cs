@@ -203,9 +203,9 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
                 (await models.GetBlobClient(StorageNames.ModelReportBlob(modelId, file)).GetPropertiesAsync()).Value.ContentType);
         foreach (var picture in new[] { RunReport.PreviewFile, RunReport.ConfusionFile, RunReport.MisclassifiedFile })
         {
-            var png = (await Registry.ReadReportFileAsync(modelId, picture))!;
-            Assert.Equal("image/png", png.ContentType);
-            using var bitmap = SkiaSharp.SKBitmap.Decode(png.Content.ToArray());
+            var file = (await Registry.ReadReportFileAsync(modelId, picture))!;
+            Assert.Equal(picture == RunReport.ConfusionFile ? "image/png" : "image/jpeg", file.ContentType);
+            using var bitmap = SkiaSharp.SKBitmap.Decode(file.Content.ToArray());
             Assert.True(bitmap is { Width: > 100, Height: > 100 }, $"{picture} of {modelId} is not a picture");
         }
         var page = (await Registry.ReadReportFileAsync(modelId, file: null))!;

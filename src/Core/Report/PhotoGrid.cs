@@ -73,7 +73,14 @@ public sealed class PhotoGrid
         return new SKRectI(Padding, y, Padding + _headerWidth - Gap, y + _tile);
     }
 
-    public byte[] ToPng()
+    /// <summary>JPEG quality of <see cref="ToJpeg"/>; full chroma (4:4:4) keeps the red and green captions crisp.</summary>
+    public const int JpegQuality = 90;
+
+    /// <summary>
+    /// The grid as a JPEG: it is mostly photos, which JPEG encodes ~7x faster than PNG (a 1200x1100 grid of
+    /// flowers128 photos: ~37 vs ~265 ms) into a quarter of the bytes. Two grids are drawn in every training run.
+    /// </summary>
+    public byte[] ToJpeg()
     {
         using var surface = SKSurface.Create(new SKImageInfo(Size.Width, Size.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;
@@ -114,8 +121,9 @@ public sealed class PhotoGrid
         }
 
         using var image = surface.Snapshot();
-        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-        return png.ToArray();
+        using var pixels = image.PeekPixels();
+        using var jpeg = pixels.Encode(new SKJpegEncoderOptions(JpegQuality, SKJpegEncoderDownsample.Downsample444, SKJpegEncoderAlphaOption.Ignore));
+        return jpeg.ToArray();
     }
 
     private static void DrawTile(SKCanvas canvas, SKPaint paint, PhotoTile tile, SKRectI bounds, SKRectI caption)

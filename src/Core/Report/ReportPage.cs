@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Flowers.Evaluate;
+using SkiaSharp;
 
 namespace Flowers.Report;
 
@@ -140,16 +141,15 @@ internal static class ReportPage
         html.Append("</tbody>\n</table>\n</details>\n");
     }
 
-    private static string Figure(byte[] png, string alt, string caption)
+    /// <param name="picture">A PNG (the chart) or a JPEG (the photo grids).</param>
+    private static string Figure(byte[] picture, string alt, string caption)
     {
-        var (width, height) = PngSize(png);
-        return $"<figure><img src=\"data:image/png;base64,{Convert.ToBase64String(png)}\" alt=\"{E(alt)}\" width=\"{width}\" height=\"{height}\"><figcaption>{E(caption)}</figcaption></figure>";
+        // Width and height from the picture's header, so the page lays out before the pictures decode.
+        using var data = SKData.CreateCopy(picture);
+        using var codec = SKCodec.Create(data) ?? throw new ArgumentException($"the picture for '{alt}' is neither a PNG nor a JPEG", nameof(picture));
+        var type = codec.EncodedFormat == SKEncodedImageFormat.Png ? "image/png" : "image/jpeg";
+        return $"<figure><img src=\"data:{type};base64,{Convert.ToBase64String(picture)}\" alt=\"{E(alt)}\" width=\"{codec.Info.Width}\" height=\"{codec.Info.Height}\"><figcaption>{E(caption)}</figcaption></figure>";
     }
-
-    /// <summary>Width and height from the PNG's IHDR chunk, so the page lays out before the pictures decode.</summary>
-    private static (int Width, int Height) PngSize(byte[] png) =>
-        (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)),
-         System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
 
     private static void Row(StringBuilder html, string name, string value, string? meaning = null, bool raw = false) =>
         html.Append($"<tr><td>{E(name)}</td><td class=\"num\">{(raw ? value : E(value))}</td>{(meaning is null ? "" : $"<td>{E(meaning)}</td>")}</tr>\n");

@@ -8,9 +8,9 @@ namespace Flowers.Report;
 /// </summary>
 public static class RunReport
 {
-    public const string PreviewFile = "preview.png";
+    public const string PreviewFile = "preview.jpg";
     public const string ConfusionFile = "confusion.png";
-    public const string MisclassifiedFile = "misclassified.png";
+    public const string MisclassifiedFile = "misclassified.jpg";
     public const string PageFile = "report.html";
 
     /// <summary>Every file <see cref="Render"/> returns, the page first.</summary>
@@ -26,9 +26,9 @@ public static class RunReport
     public static IReadOnlyDictionary<string, byte[]> Render(ReportInput input)
     {
         var m = input.Metrics;
-        byte[] preview = PhotoGrid.Preview(input.Samples, m.Classes).ToPng();
+        byte[] preview = PhotoGrid.Preview(input.Samples, m.Classes).ToJpeg();
         byte[] confusion = new ConfusionMatrixChart(m.Classes, m.ConfusionMatrixNormalized, m.ConfusionMatrix).ToPng();
-        byte[] misclassified = PhotoGrid.Misclassified(m.Misclassified, input.ReadPhoto).ToPng();
+        byte[] misclassified = PhotoGrid.Misclassified(m.Misclassified, input.ReadPhoto).ToJpeg();
         int pictured = Math.Min(m.Misclassified.Count, PhotoGrid.MaxMisclassifiedTiles);
         string page = ReportPage.Render(input, preview, confusion, misclassified, pictured);
         return new Dictionary<string, byte[]>

@@ -26,7 +26,8 @@ public sealed record ModelReportFile(string Name, BinaryData Content)
     public static string ContentTypeOf(string file) => file switch
     {
         RunReport.PageFile => "text/html; charset=utf-8",
-        RunReport.PreviewFile or RunReport.ConfusionFile or RunReport.MisclassifiedFile => "image/png",
+        RunReport.ConfusionFile => "image/png",
+        RunReport.PreviewFile or RunReport.MisclassifiedFile => "image/jpeg",
         _ => throw new ArgumentException($"'{file}' is not a report file", nameof(file)),
     };
 }

@@ -14,7 +14,7 @@ public class RunReportTests
     public void Renders_three_pictures_of_sensible_size_and_a_page()
     {
         var files = RunReport.Render(SyntheticRun);
-        Assert.Equal(["confusion.png", "misclassified.png", "preview.png", "report.html"], files.Keys.Order());
+        Assert.Equal(["confusion.png", "misclassified.jpg", "preview.jpg", "report.html"], files.Keys.Order());
         foreach (var name in new[] { RunReport.PreviewFile, RunReport.ConfusionFile, RunReport.MisclassifiedFile })
         {
             using var bitmap = Pixels.Decode(files[name]);
@@ -35,7 +35,7 @@ public class RunReportTests
         Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotMatch(new Regex(@"(src|href)\s*=\s*""(?!data:)", RegexOptions.IgnoreCase), html);
         Assert.DoesNotContain("@import", html);
-        var embedded = Regex.Matches(html, @"src=""data:image/png;base64,([^""]+)""").Select(m => Convert.FromBase64String(m.Groups[1].Value)).ToList();
+        var embedded = Regex.Matches(html, @"src=""data:image/(?:png|jpeg);base64,([^""]+)""").Select(m => Convert.FromBase64String(m.Groups[1].Value)).ToList();
         Assert.Equal(3, embedded.Count);
         Assert.Contains(embedded, png => png.AsSpan().SequenceEqual(files[RunReport.ConfusionFile]));
         Assert.Contains(embedded, png => png.AsSpan().SequenceEqual(files[RunReport.PreviewFile]));
