@@ -9,7 +9,14 @@ public sealed record LocalHostOptions
     /// <summary>Where the HTTP API listens; the Functions host's local default port.</summary>
     public string Url { get; init; } = "http://127.0.0.1:7071";
 
-    public string TaskHub { get; init; } = Flowers.Storage.StorageNames.TaskHub;
+    /// <summary>
+    /// The local host's own task hub, not the Functions app's (<see cref="Flowers.Storage.StorageNames.TaskHub"/>): a
+    /// host pointed at the app's storage account then neither takes the app's partitions nor meets its layout
+    /// (<see cref="DurableBackend"/> runs one partition).
+    /// </summary>
+    public string TaskHub { get; init; } = LocalTaskHub;
+
+    public const string LocalTaskHub = "FlowersLocalHub";
 
     /// <summary>The function key that every route but health requires (header x-functions-key or ?code=).</summary>
     public required string FunctionKey { get; init; }
