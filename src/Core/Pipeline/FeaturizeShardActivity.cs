@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.Channels;
 using Flowers.Featurize;
 using Flowers.Split;
@@ -138,11 +136,6 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
             ? new FeaturizeShardResult(shard.ShardBlob, shard.Entries.Count, 0, done.Skipped.Count)
             : null;
 
-    /// <summary>SHA-256 over the featurizer id and the shard's sorted content hashes (first 32 hex digits).</summary>
-    public static string ShardKey(string featurizerId, IEnumerable<string> contentHashes)
-    {
-        var text = new StringBuilder(featurizerId).Append('\n');
-        foreach (var hash in contentHashes.Distinct().Order(StringComparer.Ordinal)) text.Append(hash).Append('\n');
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
-    }
+    /// <summary>The shard's content key, scoped by the featurizer id (features of the same photos differ by featurizer).</summary>
+    public static string ShardKey(string featurizerId, IEnumerable<string> contentHashes) => ContentKey.Of(contentHashes, featurizerId);
 }

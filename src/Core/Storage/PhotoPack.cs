@@ -1,7 +1,5 @@
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace Flowers.Storage;
 
@@ -16,12 +14,7 @@ public static class PhotoPack
 {
     /// <summary>The pack's key: SHA-256 over its photos' sorted, distinct content hashes (first 32 hex digits), so
     /// the same photos always make the same pack and an ingest that finds it already there uploads nothing.</summary>
-    public static string KeyOf(IEnumerable<string> contentHashes)
-    {
-        var text = new StringBuilder();
-        foreach (var hash in contentHashes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)) text.Append(hash).Append('\n');
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
-    }
+    public static string KeyOf(IEnumerable<string> contentHashes) => ContentKey.Of(contentHashes);
 
     /// <summary>Writes the photos, one entry each ("{content hash}{extension}"), without compressing them (JPEGs do
     /// not shrink, and stored entries cost nothing to read). Each photo stream is disposed once copied. The output
