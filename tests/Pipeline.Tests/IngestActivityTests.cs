@@ -202,6 +202,28 @@ public class IngestActivityTests(ServedDataset served) : IClassFixture<ServedDat
     }
 
     [Fact]
+    public async Task Shards_download_the_manifest_once_and_again_when_an_ingest_rewrites_it()
+    {
+        var featurize = served.Services.GetRequiredService<FeaturizeShardActivity>();
+        var small = await Ingest.RunAsync(new IngestInput("served-manifest", served.Url, TestFraction: 0.25, Seed: 2018, ShardSize: 5));
+        var path = $"/{StorageNames.Datasets}/{small.ManifestBlob}";
+        var downloads = served.Traffic.Count("GET", path);
+
+        await featurize.FindDoneAsync(new FeatureShardsInput("served-manifest", small.ManifestBlob, small.ShardCount));
+        await featurize.FindDoneAsync(new FeatureShardsInput("served-manifest", small.ManifestBlob, small.ShardCount));
+
+        Assert.Equal(downloads + 1, served.Traffic.Count("GET", path));
+
+        // Repacked into one shard (the old packs are deleted): the shard reads the new manifest.
+        var one = await Ingest.RunAsync(new IngestInput("served-manifest", served.Url, TestFraction: 0.25, Seed: 2018, ShardSize: 100));
+        downloads = served.Traffic.Count("GET", path);
+        var result = await featurize.RunAsync(new FeaturizeShardInput("served-manifest", one.ManifestBlob, 0, one.ShardCount));
+
+        Assert.Equal(13, result.Photos);
+        Assert.Equal(downloads + 1, served.Traffic.Count("GET", path));
+    }
+
+    [Fact]
     public async Task Ingest_itself_refuses_a_private_address_unless_allowed()
     {
         var strict = new IngestActivity(served.Services.GetRequiredService<FlowersStorage>(), new TrainingSettings(), NullLogger<IngestActivity>.Instance);

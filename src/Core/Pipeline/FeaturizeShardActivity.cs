@@ -118,8 +118,24 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
 
     private sealed record ShardLocation(IReadOnlyList<SplitEntry> Entries, string ShardBlob, Azure.Storage.Blobs.BlobClient SummaryBlob);
 
-    private async Task<SplitManifest> ReadManifestAsync(string blob, CancellationToken ct) =>
-        SplitManifest.FromJson((await storage.Datasets.GetBlobClient(blob).DownloadContentAsync(ct)).Value.Content.ToString());
+    /// <summary>The manifest this process read last, with the version it read.</summary>
+    private sealed record ReadManifest(string Blob, Azure.ETag ETag, SplitManifest Manifest);
+    private volatile ReadManifest? lastManifest;
+
+    /// <summary>
+    /// Every shard of a run reads the same manifest (a megabyte of JSON on flowers128): it is downloaded and parsed
+    /// once a process and then only checked for a newer version (a re-split writes the same blob).
+    /// </summary>
+    private async Task<SplitManifest> ReadManifestAsync(string blob, CancellationToken ct)
+    {
+        var client = storage.Datasets.GetBlobClient(blob);
+        if (lastManifest is { } last && last.Blob == blob && (await client.GetPropertiesAsync(cancellationToken: ct)).Value.ETag == last.ETag)
+            return last.Manifest;
+        var read = (await client.DownloadContentAsync(ct)).Value;
+        var manifest = SplitManifest.FromJson(read.Content.ToString());
+        lastManifest = new ReadManifest(blob, read.Details.ETag, manifest);
+        return manifest;
+    }
 
     /// <summary>A shard's photos and, by the featurizer id and their content hashes, where its features go.</summary>
     private ShardLocation Locate(SplitManifest manifest, int shardIndex, int shardCount)
