@@ -54,7 +54,7 @@ public sealed class DurableBackend : IAsyncDisposable
         var service = new AzureStorageOrchestrationService(settings);
         await service.CreateIfNotExistsAsync();
 
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = FlowersLocalHost.WebBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.ConfigureKestrel(k =>

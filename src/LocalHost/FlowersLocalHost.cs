@@ -37,6 +37,18 @@ public sealed class FlowersLocalHost : IAsyncDisposable
     public DurableTaskClient Client => _app.Services.GetRequiredService<DurableTaskClient>();
     public IServiceProvider Pipeline => _pipeline;
 
+    /// <summary>
+    /// An ASP.NET Core builder for the host's two web servers (HTTP routes, durable backend) that reads no
+    /// appsettings.json from the working folder and watches none: by default each would watch the working folder and
+    /// every folder under it for a settings file (a repository with node_modules: 6,000 folders), on a thread that
+    /// then wakes for every file written there. The local host's settings come from local.settings.json.
+    /// </summary>
+    internal static WebApplicationBuilder WebBuilder() => WebApplication.CreateSlimBuilder(new WebApplicationOptions
+    {
+        ContentRootPath = AppContext.BaseDirectory,
+        Args = ["--hostBuilder:reloadConfigOnChange=false"],
+    });
+
     public static async Task<FlowersLocalHost> StartAsync(LocalHostOptions options, ILoggerFactory loggerFactory, CancellationToken ct = default)
     {
         // The pipeline's services (storage, featurizer, activities, labeller) are the ones the Functions app registers.
@@ -65,7 +77,7 @@ public sealed class FlowersLocalHost : IAsyncDisposable
             await Task.WhenAny(watcher.FirstLook, Task.Delay(TimeSpan.FromSeconds(1), ct));
             backend = await DurableBackend.StartAsync(options.StorageConnection, options.TaskHub, loggerFactory, ct);
 
-            var builder = WebApplication.CreateSlimBuilder();
+            var builder = WebBuilder();
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton(loggerFactory);
             builder.WebHost.UseUrls(options.Url);
