@@ -74,9 +74,11 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
         Assert.Equal(start.InstanceId, second.InstanceId);
         Assert.Equal("training-shapes", start.InstanceId);
 
+        var shardReads = host.Traffic.Count("GET", ".bin");
         var run = await host.WaitAsync(start.InstanceId!);
         PipelineHost.AssertCompleted(run);
         var outcome = run.ReadOutputAs<TrainingOutcome>()!;
+        Assert.Equal(shardReads, host.Traffic.Count("GET", ".bin")); // training took the shards this process had just written
         Assert.Equal(25, outcome.Photos);
         Assert.Equal(24, outcome.PhotosFeaturized);
         Assert.NotNull(outcome.PublishedModelId);
@@ -109,8 +111,10 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
 
         // Same photos again: nothing is featurized, a new model is trained and published.
         var featureBlobs = await CountAsync(StorageNames.Features);
+        shardReads = host.Traffic.Count("GET", ".bin");
         var rerun = (await host.RunAsync(body)).ReadOutputAs<TrainingOutcome>()!;
         Assert.Equal(0, rerun.PhotosFeaturized);
+        Assert.Equal(shardReads + 4, host.Traffic.Count("GET", ".bin")); // ... and now reads them from storage, to the same model
         Assert.Equal(featureBlobs, await CountAsync(StorageNames.Features));
         Assert.NotEqual(outcome.PublishedModelId, rerun.PublishedModelId);
         Assert.Equal(outcome.Metrics.Accuracy, rerun.Metrics.Accuracy);

@@ -20,7 +20,7 @@ public sealed record FeatureShardSummary(string FeaturizerId, int Photos, int Fe
 /// A photo that cannot be decoded is listed as skipped with its reason: not an error, not retried.
 /// </summary>
 public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos photos, FeaturizerCatalog featurizers,
-    TrainingSettings settings, ILogger<FeaturizeShardActivity> log)
+    RecentFeatureShards recent, TrainingSettings settings, ILogger<FeaturizeShardActivity> log)
 {
     public const string Name = "FeaturizeShard";
     public const string FindDoneName = "FindFeaturizedShards";
@@ -97,13 +97,16 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
         await downloading; // a storage fault other than a missing photo fails the shard (and the orchestrator retries it)
         var featurizeSeconds = clock.Elapsed.TotalSeconds;
 
+        var written = new FeatureShard(featurizer.Id, featurizer.Dimension, featurizer.ViewCount, items);
         using (var bytes = new MemoryStream())
         {
-            new FeatureShard(featurizer.Id, featurizer.Dimension, featurizer.ViewCount, items).WriteTo(bytes);
+            written.WriteTo(bytes);
             bytes.Position = 0;
             await storage.Features.GetBlobClient(shardBlob).UploadAsync(bytes, overwrite: true, ct);
         }
-        await summaryBlob.WriteAsync(new FeatureShardSummary(featurizer.Id, distinct.Count, items.Count, [.. skipped.OrderBy(x => x.ContentHash, StringComparer.Ordinal)]), ct: ct);
+        var summary = new FeatureShardSummary(featurizer.Id, distinct.Count, items.Count, [.. skipped.OrderBy(x => x.ContentHash, StringComparer.Ordinal)]);
+        await summaryBlob.WriteAsync(summary, ct: ct);
+        recent.Add(shardBlob, written, summary);
         log.LogInformation("Shard {Shard} of {Dataset}: {Featurized} featurized, {Skipped} skipped; read + featurized in {Seconds:0.00} s, written in {Write:0.00} s",
             input.ShardIndex, input.Dataset, items.Count, skipped.Count, featurizeSeconds, clock.Elapsed.TotalSeconds - featurizeSeconds);
         return new FeaturizeShardResult(shardBlob, entries.Count, items.Count, skipped.Count);

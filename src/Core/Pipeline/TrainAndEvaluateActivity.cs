@@ -16,7 +16,7 @@ namespace Flowers.Pipeline;
 /// misclassified list) and its run report, compared with the model published at the time. Publishing is a separate step.
 /// </summary>
 public sealed class TrainAndEvaluateActivity(FlowersStorage storage, DatasetPhotos datasetPhotos, ModelRegistry registry, FeaturizerCatalog featurizers,
-    ILogger<TrainAndEvaluateActivity> log)
+    RecentFeatureShards recent, ILogger<TrainAndEvaluateActivity> log)
 {
     public const string Name = "TrainAndEvaluate";
 
@@ -30,12 +30,11 @@ public sealed class TrainAndEvaluateActivity(FlowersStorage storage, DatasetPhot
         string? featurizerId = null;
         foreach (var shardBlob in input.ShardBlobs.Distinct())
         {
-            var shard = await ReadShardAsync(shardBlob, ct);
+            var (shard, summary) = recent.Take(shardBlob) ?? await ReadShardAsync(shardBlob, ct);
             featurizerId ??= shard.FeaturizerId;
             if (shard.FeaturizerId != featurizerId)
                 throw new InvalidDataException($"{shardBlob} was made by {shard.FeaturizerId}, the others by {featurizerId}");
             foreach (var (hash, f) in shard.Items) features[hash] = f;
-            var summary = await storage.Features.GetBlobClient(Path.ChangeExtension(shardBlob, ".json")).ReadAsync<FeatureShardSummary>(ct);
             foreach (var s in summary.Skipped) reasons.TryAdd(s.ContentHash, s.Reason);
         }
         if (featurizerId is null) throw new InvalidOperationException($"data set {input.Dataset} has no feature shards");
@@ -114,11 +113,12 @@ public sealed class TrainAndEvaluateActivity(FlowersStorage storage, DatasetPhot
         return RunReport.Render(report);
     }
 
-    private async Task<FeatureShard> ReadShardAsync(string blobName, CancellationToken ct)
+    private async Task<(FeatureShard, FeatureShardSummary)> ReadShardAsync(string blobName, CancellationToken ct)
     {
         using var bytes = new MemoryStream();
         await storage.Features.GetBlobClient(blobName).DownloadToAsync(bytes, ct);
         bytes.Position = 0;
-        return FeatureShard.ReadFrom(bytes);
+        var summary = await storage.Features.GetBlobClient(Path.ChangeExtension(blobName, ".json")).ReadAsync<FeatureShardSummary>(ct);
+        return (FeatureShard.ReadFrom(bytes), summary);
     }
 }

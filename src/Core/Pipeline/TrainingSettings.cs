@@ -16,4 +16,8 @@ public sealed record TrainingSettings
 
     /// <summary>Photos downloaded at once by ingest and by each featurize activity.</summary>
     public int TransferParallelism { get; init; } = 8;
+
+    /// <summary>Memory for the feature shards this process wrote and its train step has not read yet
+    /// (<see cref="RecentFeatureShards"/>); 0 turns it off. flowers128's features take 33 MB.</summary>
+    public long RecentFeatureBytes { get; init; } = 128L << 20;
 }
