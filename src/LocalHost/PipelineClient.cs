@@ -40,8 +40,12 @@ public sealed class PipelineClient(HttpClient http, string functionKey, BlobServ
         return (await response.Content.ReadFromJsonAsync<TrainingRunView>(BlobJson.Options, ct))!;
     }
 
-    /// <summary>How often <see cref="WaitForRunAsync"/> asks (each ask is one cheap GET on the host).</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// How often <see cref="WaitForRunAsync"/> asks. Each ask goes through the host, the durable client and a
+    /// storage query: ~7 ms of CPU (host and Azurite, measured over 200), which at 4 a second was 1.5% of two
+    /// cores taken from the run it watches; a progress display needs no more than one a second.
+    /// </summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Polls the run until it ends, reporting each view; the last view.</summary>
     public async Task<TrainingRunView> WaitForRunAsync(string id, IProgress<TrainingRunView>? progress = null, CancellationToken ct = default)
