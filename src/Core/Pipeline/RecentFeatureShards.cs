@@ -5,7 +5,7 @@ namespace Flowers.Pipeline;
 /// <summary>
 /// The feature shards this process wrote and its train step has not taken yet. When one host featurizes and
 /// trains (the local host; a Functions app on one instance), training takes them from here instead of
-/// downloading the blobs just uploaded (33 MB on flowers128, a fifth of the train step). Shard blobs are named
+/// downloading the blobs just uploaded (33 MB on flowers128: ~0.8 s of a 3 s train step). Shard blobs are named
 /// by their content, so a shard here is the blob's content. Bounded by <see cref="TrainingSettings.RecentFeatureBytes"/>,
 /// oldest out first; a shard not here is read from storage as before.
 /// </summary>
