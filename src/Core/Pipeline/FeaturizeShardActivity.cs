@@ -20,7 +20,7 @@ public sealed record FeatureShardSummary(string FeaturizerId, int Photos, int Fe
 /// A photo that cannot be decoded is listed as skipped with its reason: not an error, not retried.
 /// </summary>
 public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos photos, FeaturizerCatalog featurizers,
-    RecentFeatureShards recent, TrainingSettings settings, ILogger<FeaturizeShardActivity> log)
+    SplitManifests manifests, RecentFeatureShards recent, TrainingSettings settings, ILogger<FeaturizeShardActivity> log)
 {
     public const string Name = "FeaturizeShard";
     public const string FindDoneName = "FindFeaturizedShards";
@@ -34,7 +34,7 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
     /// </summary>
     public async Task<FeaturizeShardResult?[]> FindDoneAsync(FeatureShardsInput input, CancellationToken ct = default)
     {
-        var manifest = await ReadManifestAsync(input.ManifestBlob, ct);
+        var manifest = await manifests.ReadAsync(input.ManifestBlob, ct);
         var done = new FeaturizeShardResult?[input.ShardCount];
         await Parallel.ForEachAsync(Enumerable.Range(0, input.ShardCount),
             new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
@@ -44,7 +44,7 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
 
     public async Task<FeaturizeShardResult> RunAsync(FeaturizeShardInput input, CancellationToken ct = default)
     {
-        var shard = Locate(await ReadManifestAsync(input.ManifestBlob, ct), input.ShardIndex, input.ShardCount);
+        var shard = Locate(await manifests.ReadAsync(input.ManifestBlob, ct), input.ShardIndex, input.ShardCount);
         if (await FindDoneAsync(shard, ct) is { } done) return done;
         var (entries, shardBlob, summaryBlob) = (shard.Entries, shard.ShardBlob, shard.SummaryBlob);
         var featurizer = featurizers.Default; // built only when there is work (its ONNX sessions take a second or two)
@@ -112,7 +112,7 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
         return new FeaturizeShardResult(shardBlob, entries.Count, items.Count, skipped.Count);
     }
 
-    /// <summary>The photos as they arrive, for FeaturizeAll's reading thread (which may block).</summary>
+    /// <summary>The photos as they arrive, for FeaturizeAll's threads (which may block on it).</summary>
     private static IEnumerable<PhotoBytes> Arrivals(ChannelReader<PhotoBytes> reader, CancellationToken ct)
     {
         while (reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
@@ -120,25 +120,6 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
     }
 
     private sealed record ShardLocation(IReadOnlyList<SplitEntry> Entries, string ShardBlob, Azure.Storage.Blobs.BlobClient SummaryBlob);
-
-    /// <summary>The manifest this process read last, with the version it read.</summary>
-    private sealed record ReadManifest(string Blob, Azure.ETag ETag, SplitManifest Manifest);
-    private volatile ReadManifest? lastManifest;
-
-    /// <summary>
-    /// Every shard of a run reads the same manifest (a megabyte of JSON on flowers128): it is downloaded and parsed
-    /// once a process and then only checked for a newer version (a re-split writes the same blob).
-    /// </summary>
-    private async Task<SplitManifest> ReadManifestAsync(string blob, CancellationToken ct)
-    {
-        var client = storage.Datasets.GetBlobClient(blob);
-        if (lastManifest is { } last && last.Blob == blob && (await client.GetPropertiesAsync(cancellationToken: ct)).Value.ETag == last.ETag)
-            return last.Manifest;
-        var read = (await client.DownloadContentAsync(ct)).Value;
-        var manifest = SplitManifest.FromJson(read.Content.ToString());
-        lastManifest = new ReadManifest(blob, read.Details.ETag, manifest);
-        return manifest;
-    }
 
     /// <summary>A shard's photos and, by the featurizer id and their content hashes, where its features go.</summary>
     private ShardLocation Locate(SplitManifest manifest, int shardIndex, int shardCount)

@@ -16,13 +16,13 @@ namespace Flowers.Pipeline;
 /// misclassified list) and its run report, compared with the model published at the time. Publishing is a separate step.
 /// </summary>
 public sealed class TrainAndEvaluateActivity(FlowersStorage storage, DatasetPhotos datasetPhotos, ModelRegistry registry, FeaturizerCatalog featurizers,
-    RecentFeatureShards recent, ILogger<TrainAndEvaluateActivity> log)
+    SplitManifests manifests, RecentFeatureShards recent, ILogger<TrainAndEvaluateActivity> log)
 {
     public const string Name = "TrainAndEvaluate";
 
     public async Task<TrainResult> RunAsync(TrainInput input, CancellationToken ct = default)
     {
-        var manifest = SplitManifest.FromJson((await storage.Datasets.GetBlobClient(input.ManifestBlob).DownloadContentAsync(ct)).Value.Content.ToString());
+        var manifest = await manifests.ReadAsync(input.ManifestBlob, ct);
         var report = await storage.Datasets.GetBlobClient(StorageNames.IngestReportBlob(input.Dataset)).ReadOrDefaultAsync<IngestReport>(ct);
 
         var features = new Dictionary<string, PhotoFeatures>(StringComparer.Ordinal);

@@ -29,6 +29,7 @@ public static class TrainingPipeline
         services.AddSingleton<ModelWarmup>();
         services.AddSingleton<TrainingRuns>();
         services.AddSingleton<IngestActivity>();
+        services.AddSingleton<SplitManifests>();
         services.AddSingleton<RecentFeatureShards>();
         services.AddSingleton<FeaturizeShardActivity>();
         services.AddSingleton<TrainAndEvaluateActivity>();
