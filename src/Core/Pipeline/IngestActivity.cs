@@ -20,7 +20,7 @@ public sealed record IngestReport(string Dataset, string Fingerprint, IReadOnlyL
 /// name is a hash of its photos) is not uploaded again, nor is a photo blob re-hashed once tagged.
 /// A run without a source on a data set ingested from one re-splits the photos of its packs.
 /// </summary>
-public sealed class IngestActivity(FlowersStorage storage, TrainingSettings settings, ILogger<IngestActivity> log)
+public sealed class IngestActivity(FlowersStorage storage, SplitManifests manifests, TrainingSettings settings, ILogger<IngestActivity> log)
 {
     public const string Name = "Ingest";
 
@@ -122,7 +122,7 @@ public sealed class IngestActivity(FlowersStorage storage, TrainingSettings sett
     private async Task<Ingested?> FromPacksAsync(string name, SplitOptions options, CancellationToken ct)
     {
         SplitManifest last;
-        try { last = SplitManifest.FromJson((await storage.Datasets.GetBlobClient(StorageNames.SplitManifestBlob(name)).DownloadContentAsync(ct)).Value.Content.ToString()); }
+        try { last = await manifests.ReadAsync(StorageNames.SplitManifestBlob(name), ct); }
         catch (RequestFailedException e) when (e.Status == 404) { return null; }
         if (last.Entries.Count == 0 || last.Entries.Any(e => e.Pack is null)) return null;
         var report = await storage.Datasets.GetBlobClient(StorageNames.IngestReportBlob(name)).ReadOrDefaultAsync<IngestReport>(ct);

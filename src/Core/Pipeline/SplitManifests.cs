@@ -5,8 +5,8 @@ namespace Flowers.Pipeline;
 
 /// <summary>
 /// Reads split manifests for the activities. Every featurize shard of a run and then its train step read the same
-/// manifest (a megabyte of JSON on flowers128): it is downloaded and parsed once a process, then only checked for
-/// a newer version (a re-split writes the same blob).
+/// manifest (a megabyte of JSON on flowers128), and a re-split reads the last one: it is downloaded and parsed once
+/// a process, then only checked for a newer version (a re-split writes the same blob).
 /// </summary>
 public sealed class SplitManifests(FlowersStorage storage)
 {
@@ -14,6 +14,7 @@ public sealed class SplitManifests(FlowersStorage storage)
     private sealed record Read(string Blob, Azure.ETag ETag, SplitManifest Manifest);
     private volatile Read? last;
 
+    /// <exception cref="Azure.RequestFailedException">Status 404: there is no such manifest.</exception>
     public async Task<SplitManifest> ReadAsync(string blob, CancellationToken ct)
     {
         var client = storage.Datasets.GetBlobClient(blob);
