@@ -64,7 +64,7 @@ public static class BenchCommand
         var photos = Spread(dataset, limit == 0 ? int.MaxValue : limit);
         var featurizePhotos = Spread(dataset, featurizeLimit);
         console.MarkupLineInterpolated(
-            $"bench: {dataset}: featurizer comparison on {featurizePhotos.Count} photos, pipeline on {photos.Count}; {repeat} repeat(s), {Environment.ProcessorCount} cores");
+            $"bench: {dataset}: featurizer comparison on {featurizePhotos.Count} photos, pipeline on {photos.Count}; {repeat} repeat(s), {Environment.ProcessorCount} cores; 8-bit kernels: {CpuKernels.Describe()}");
 
         var benchmarks = new List<Func<IEnumerable<BenchFigure>>>();
         if (only is null or "featurize") benchmarks.Add(() => FeaturizeBenchmark.Run(new BenchContext(dataset, featurizePhotos, repeat, root, console)));
@@ -85,7 +85,7 @@ public static class BenchCommand
         {
             var report = new
             {
-                dataset, photos = photos.Count, featurizePhotos = featurizePhotos.Count, repeat, pipeline.Uploads, pipeline.Burst, cores = Environment.ProcessorCount,
+                dataset, photos = photos.Count, featurizePhotos = featurizePhotos.Count, repeat, pipeline.Uploads, pipeline.Burst, cores = Environment.ProcessorCount, cpu = CpuKernels.Describe(), cpuModel = CpuModel(),
                 started, loadAtStart = load, loadAtEnd = LoadAverage(), figures,
             };
             File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, JsonOptions));
@@ -93,6 +93,10 @@ public static class BenchCommand
         }
         return figures.Any(f => f.Holds == false) ? 1 : 0;
     }
+
+    static string CpuModel() => File.Exists("/proc/cpuinfo")
+        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? ""
+        : "";
 
     static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {

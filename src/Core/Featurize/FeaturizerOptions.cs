@@ -58,7 +58,7 @@ public sealed record FeaturizerOptions
     [JsonIgnore]
     public string Id =>
         $"resnet18-{(MultiLevel ? "ml960" : "512")}-{InputSize}{(MirroredView ? "-flip" : "")}{(PerPixelMean ? "" : "-chmean")}"
-        + (Precision == FeaturePrecision.Int8 ? $"-int8-{ActivationRanges.DefaultHash[..6]}" : "");
+        + (Precision == FeaturePrecision.Int8 ? $"-int8w{ResNet18Quantization.WeightBits}-{ActivationRanges.DefaultHash[..6]}" : "");
 
     public int ViewCount => MirroredView ? 2 : 1;
 

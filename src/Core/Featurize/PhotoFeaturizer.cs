@@ -125,7 +125,7 @@ public sealed class PhotoFeaturizer : IDisposable
 
     /// <summary>ONNX Runtime's version and the CPU model: an optimized graph is only reused where both are the same.</summary>
     static readonly string OptimizedGraphKey = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
-        $"{typeof(InferenceSession).Assembly.GetName().Version}|{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}|{CpuModel()}")))[..12];
+        $"{typeof(InferenceSession).Assembly.GetName().Version}|{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}|{CpuModel()}|{CpuKernels.Describe()}")))[..12];
 
     static string CpuModel()
     {

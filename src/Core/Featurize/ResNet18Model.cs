@@ -54,7 +54,7 @@ public sealed class ResNet18Model
     public static string? CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "flowers-models");
 
     /// <summary>Bump when <see cref="Edit"/> changes, so that no stale edited model is picked up from the cache.</summary>
-    const int EditVersion = 1;
+    const int EditVersion = 2;
 
     /// <summary>
     /// Loads and edits the model (and quantizes it, for <see cref="FeaturePrecision.Int8"/>); the edited bytes are kept

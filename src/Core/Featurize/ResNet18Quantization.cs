@@ -23,6 +23,13 @@ public static class ResNet18Quantization
     /// <summary>QuantizeLinear per channel needs opset 13; nothing else the network uses changed meaning since opset 8.</summary>
     const int Opset = 13;
 
+    /// <summary>
+    /// Weights use 7 of their 8 bits (-63..63). x86 CPUs without VNNI multiply 8-bit pairs with vpmaddubsw, whose
+    /// 16-bit sum of two products saturates past 32767: 255 x 127 x 2 does, 255 x 63 x 2 does not, so every CPU
+    /// computes the same exact integer sums.
+    /// </summary>
+    public const int WeightBits = 7;
+
     /// <summary>The float network with batch normalisation folded into the convolutions, at opset 13.</summary>
     public static ModelProto FoldBatchNorm(ModelProto edited)
     {
@@ -90,8 +97,9 @@ public static class ResNet18Quantization
 
     /// <summary>The 8-bit network in QDQ form.</summary>
     /// <exception cref="InvalidDataException"><paramref name="ranges"/> lacks a tensor of this network.</exception>
-    public static ModelProto Quantize(ModelProto edited, ActivationRanges ranges)
+    public static ModelProto Quantize(ModelProto edited, ActivationRanges ranges, int weightBits = WeightBits)
     {
+        var weightMax = (1 << (weightBits - 1)) - 1;
         var model = FoldBatchNorm(edited);
         var graph = model.Graph;
         var weights = graph.Initializer.ToDictionary(t => t.Name);
@@ -132,9 +140,9 @@ public static class ResNet18Quantization
             {
                 var max = 0f;
                 for (var i = 0; i < perOutput; i++) max = Math.Max(max, Math.Abs(w[c * perOutput + i]));
-                weightScales[c] = max == 0 ? 1 : max / 127f;
+                weightScales[c] = max == 0 ? 1 : max / weightMax;
                 for (var i = 0; i < perOutput; i++)
-                    q[c * perOutput + i] = (sbyte)Math.Clamp(MathF.Round(w[c * perOutput + i] / weightScales[c]), -127, 127);
+                    q[c * perOutput + i] = (sbyte)Math.Clamp(MathF.Round(w[c * perOutput + i] / weightScales[c]), -weightMax, weightMax);
                 biasScales[c] = inputScale * weightScales[c];
                 qBias[c] = (int)Math.Clamp(Math.Round(b[c] / biasScales[c]), int.MinValue, int.MaxValue);
             }

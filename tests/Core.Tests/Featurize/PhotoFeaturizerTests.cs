@@ -17,7 +17,7 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
     [Fact]
     public void Features_have_the_promised_shape_and_identity()
     {
-        Assert.Equal($"resnet18-ml960-224-flip-int8-{ActivationRanges.DefaultHash[..6]}", featurizer.Id);
+        Assert.Equal($"resnet18-ml960-224-flip-int8w7-{ActivationRanges.DefaultHash[..6]}", featurizer.Id);
         Assert.Equal("resnet18-ml960-224-flip", (featurizer.Options with { Precision = FeaturePrecision.Float32 }).Id);
         Assert.Equal(960, featurizer.Dimension);
         var features = featurizer.Featurize(Jpeg(1));
@@ -162,7 +162,7 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
     public void Other_input_sizes_run_through_the_same_network()
     {
         using var small = PhotoFeaturizer.Create(new FeaturizerOptions { InputSize = 128, MultiLevel = false, MirroredView = false });
-        Assert.Equal($"resnet18-512-128-int8-{ActivationRanges.DefaultHash[..6]}", small.Id);
+        Assert.Equal($"resnet18-512-128-int8w7-{ActivationRanges.DefaultHash[..6]}", small.Id);
         Assert.Equal(512, small.Dimension);
         var at128 = small.Featurize(Jpeg(1));
         var at224 = featurizer.Featurize(Jpeg(1)).Views[0].AsSpan(448);
