@@ -14,7 +14,7 @@ namespace Flowers.Cli;
 /// </summary>
 public static class PipelineTraining
 {
-    private static readonly string[] Stages = [TrainingStages.Ingest, TrainingStages.Featurize, TrainingStages.Train, TrainingStages.Publish];
+    private static readonly string[] Stages = [.. TrainingStages.Shown];
 
     /// <summary>The body of POST /api/training for the command's options.</summary>
     public static object RequestBody(TrainingRunOptions o, double minAccuracy) => new

@@ -113,7 +113,7 @@ public static class TrainCommand
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async context =>
             {
-                var tasks = Stages.All.Select(s => (s, context.AddTask(s, autoStart: false, maxValue: 1))).ToArray();
+                var tasks = TrainingStages.Shown.Take(3).Select(s => (s, context.AddTask(s, autoStart: false, maxValue: 1))).ToArray();
                 var progress = new StageDisplay(tasks);
                 try
                 {
@@ -146,7 +146,7 @@ public static class TrainCommand
             current.IsIndeterminate = value.Total is null;
             current.MaxValue = Math.Max(value.Total ?? 1, 1);
             current.Value = Math.Min(value.Done, current.MaxValue);
-            if (value.Total is { } total && value.Done >= total && value.Stage is Stages.Evaluate or Stages.Package or Stages.Train)
+            if (value.Total is { } total && value.Done >= total && value.Stage is TrainingStages.Train)
                 current.StopTask();
         }
 

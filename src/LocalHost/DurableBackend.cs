@@ -42,8 +42,7 @@ public sealed class DurableBackend : IAsyncDisposable
             WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(15),
             // One partition (the default is 4) and a 2 s polling ceiling: the provider polls each control queue and the
             // work-item queue, backing off to the ceiling while they are empty, and those polls were most of an idle
-            // host's CPU and Azurite's (11% of a core together -> 5%); a flowers128 run 45.7 -> 44.6 s (means of 2,
-            // alternating).
+            // host's CPU and Azurite's.
             // Activities still spread over every host through the work-item queue; one host at a time runs the
             // orchestrations, which are light. A task hub's partition count is fixed when it is created, so the
             // local host has a task hub of its own (LocalHostOptions.TaskHub).

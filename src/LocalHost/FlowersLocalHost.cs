@@ -68,10 +68,9 @@ public sealed class FlowersLocalHost : IAsyncDisposable
         DurableBackend? backend = null;
         try
         {
-            // The durable backend and the HTTP routes take about a second of CPU to compose. On a small machine that
-            // CPU would come out of the featurizer's session and the model loads a waiting upload needs (1.78 -> 1.53 s
-            // to a first label, medians of 4 alternating), so they start once those are ready; a warm-up that
-            // cannot finish (storage not up yet) holds them back a few seconds at most.
+            // Composing the durable backend and the HTTP routes takes CPU that a waiting upload's first label needs for
+            // the featurizer's session and the model, so they start once those are ready; a warm-up that cannot
+            // finish (storage not up yet) holds them back a few seconds at most.
             await Task.WhenAny(warmup, Task.Delay(TimeSpan.FromSeconds(5), ct));
             // Photos that waited for the host are labelled next (for a second at most, should there be many).
             await Task.WhenAny(watcher.FirstLook, Task.Delay(TimeSpan.FromSeconds(1), ct));

@@ -42,8 +42,7 @@ public sealed class PipelineClient(HttpClient http, string functionKey, BlobServ
 
     /// <summary>
     /// How often <see cref="WaitForRunAsync"/> asks. Each ask goes through the host, the durable client and a
-    /// storage query: ~7 ms of CPU (host and Azurite, measured over 200), which at 4 a second was 1.5% of two
-    /// cores taken from the run it watches; a progress display needs no more than one a second.
+    /// storage query, CPU taken from the run it watches; a progress display needs no more than one a second.
     /// </summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 

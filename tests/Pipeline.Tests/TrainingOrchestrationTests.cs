@@ -3,6 +3,7 @@ using Flowers.Evaluate;
 using Flowers.Report;
 using Flowers.Storage;
 using Flowers.Testing;
+using Flowers.Training;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,5 @@
 using Azure.Storage.Blobs;
+using Flowers.Featurize;
 using Flowers.Labelling;
 using Flowers.Storage;
 using Flowers.Testing;

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Flowers.Evaluate;
 
 namespace Flowers.Acquire;
 

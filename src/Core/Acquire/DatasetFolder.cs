@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Flowers.Evaluate;
 
 namespace Flowers.Acquire;
 

@@ -1,5 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using Flowers.Acquire;
 
 namespace Flowers.Evaluate;
 
@@ -43,9 +44,5 @@ public sealed record ClassMetrics(string Label, double Precision, double Recall,
 
 /// <param name="Image">The photo's data-set path, "{class}/{file}".</param>
 public sealed record Misclassification(string Image, string Actual, string Predicted, double Confidence);
-
-/// <param name="Image">The photo's data-set path, "{class}/{file}".</param>
-/// <param name="Reason">Why it was left out, in words a user understands.</param>
-public sealed record SkippedPhoto(string Image, string Reason);
 
 public sealed record RunTimings(double AcquireSeconds, double FeaturizeSeconds, double TrainSeconds, double TotalSeconds);

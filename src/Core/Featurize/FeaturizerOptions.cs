@@ -32,9 +32,9 @@ public sealed record FeaturizerOptions
     public bool PerPixelMean { get; init; } = true;
 
     /// <summary>
-    /// The network's arithmetic. Int8 (the default) runs the network quantized to 8 bits (<see cref="ResNet18Quantization"/>):
-    /// about 3x the photos a second of Float32 on a CPU with VNNI instructions, features at cosine ~0.998 to the
-    /// float ones and the same test accuracy within noise (bench/README.md). Float32 is the network as published.
+    /// The network's arithmetic. Int8 (the default) runs the network quantized (<see cref="ResNet18Quantization"/>):
+    /// several times the photos a second of Float32, the same features on every CPU, and the same test accuracy
+    /// within noise (README.md). Float32 is the network as published.
     /// </summary>
     public FeaturePrecision Precision { get; init; } = FeaturePrecision.Int8;
 

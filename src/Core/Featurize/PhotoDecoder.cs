@@ -20,10 +20,9 @@ public sealed class PhotoDecoder(int size, PhotoLimits? limits = null)
     public int Size { get; } = size > 0 ? size : throw new ArgumentOutOfRangeException(nameof(size));
     public PhotoLimits Limits { get; } = limits ?? new PhotoLimits();
 
-    // Bilinear for growing and mild shrinking: a Mitchell cubic costs 2.5x as much in Skia (~2.5 ms vs ~1 ms a
-    // photo, a real share next to ~25 ms of inference) and changes nothing the network sees (features of
-    // flowers128 photos agree to cosine 0.9998). For stronger shrinking (what is left after the JPEG codec's own
-    // 1/2, 1/4, 1/8 scaling) mipmaps avoid aliasing.
+    // Bilinear for growing and mild shrinking: a Mitchell cubic costs more than twice as much in Skia and changes
+    // nothing the network sees. For stronger shrinking (what is left after the JPEG codec's own 1/2, 1/4, 1/8
+    // scaling) mipmaps avoid aliasing.
     static readonly SKSamplingOptions Bilinear = new(SKFilterMode.Linear);
     static readonly SKSamplingOptions Mipmapped = new(SKFilterMode.Linear, SKMipmapMode.Linear);
     static readonly SKColorSpace Srgb = SKColorSpace.CreateSrgb();
@@ -84,7 +83,7 @@ public sealed class PhotoDecoder(int size, PhotoLimits? limits = null)
         var shrink = Math.Max((float)uprightW / Size, (float)uprightH / Size);
 
         // The common case (upright, at most 2x smaller): a separable bilinear resize in C# costs a fraction of
-        // a Skia canvas draw (~0.2 ms vs ~0.8 ms a photo), and decoding runs beside inference on the same cores.
+        // a Skia canvas draw, and decoding runs beside inference on the same cores.
         var length = Size * Size * 4;
         var rgba = pooled ? ArrayPool<byte>.Shared.Rent(length) : new byte[length];
         if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default && shrink <= 2f)

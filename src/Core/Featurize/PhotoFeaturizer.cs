@@ -10,8 +10,8 @@ namespace Flowers.Featurize;
 /// </summary>
 public sealed class PhotoFeaturizer : IDisposable
 {
-    // One session per concurrent run: on 2 cores, 2 sessions x 1 thread gave 74.7 img/s, 1 session with
-    // 2 concurrent runs 70.9, 1 session x 2 threads 65.7 (71.0 with spinning threads, which starve neighbours).
+    // One session per concurrent run: on 2 cores, 2 sessions x 1 thread beat one shared session and one session of
+    // 2 threads (whose spinning threads starve their neighbours).
     readonly List<InferenceSession> sessions;   // guarded by itself: sessions join while the featurizer is in use
     readonly ConcurrentQueue<InferenceSession> idle;
     readonly Task joining;

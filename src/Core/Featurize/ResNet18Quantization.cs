@@ -6,11 +6,11 @@ namespace Flowers.Featurize;
 
 /// <summary>
 /// Turns the (edited) float ResNet18 into an 8-bit one in ONNX's QDQ form, which ONNX Runtime fuses into
-/// integer kernels (QLinearConv, QLinearAdd): about 3x the photos a second of the float network on a CPU with
-/// VNNI, features at cosine ~0.998 to the float ones. The recipe is the usual static one:
+/// integer kernels (QLinearConv, QLinearAdd), several times the photos a second of the float network, with features
+/// close to the float ones (bench/README.md). The recipe is the usual static one:
 /// <list type="bullet">
 /// <item>batch normalisation folded into the convolutions (scale the weights, fold mean and shift into a bias);</item>
-/// <item>weights: signed 8 bits, symmetric, one scale per output channel; biases: 32 bits at input scale x weight scale;</item>
+/// <item>weights: signed 7 bits (<see cref="WeightBits"/>), symmetric, one scale per output channel; biases: 32 bits at input scale x weight scale;</item>
 /// <item>activations: unsigned 8 bits over a fixed range per tensor (<see cref="ActivationRanges"/>, measured once on
 /// photos), quantized where they leave a Conv, Add, ReLU or MaxPool (a ReLU's input is left to the ReLU, which
 /// ONNX Runtime then folds into the quantization of its output).</item>

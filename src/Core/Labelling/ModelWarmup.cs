@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Flowers.Pipeline;
+using Flowers.Featurize;
 using Microsoft.Extensions.Logging;
 
 namespace Flowers.Labelling;

@@ -1,6 +1,6 @@
 using Azure;
 using Flowers.Classify;
-using Flowers.Pipeline;
+using Flowers.Featurize;
 using Flowers.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -33,7 +33,7 @@ public sealed class ModelPackage
 
     /// <summary>Packages a freshly trained classifier, giving it its model id.</summary>
     public static ModelPackage Create(TrainedClassifier classifier, FeaturizerOptions featurizer, string featurizerId,
-        TrainerOptions trainerOptions, MetricsSummary metrics, string datasetFingerprint, DateTimeOffset createdAt)
+        TrainerOptions trainerOptions, MetricsSummary metrics, string datasetFingerprint, DateTimeOffset createdAt, string? modelId = null)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(classifier.ToBytes());
@@ -41,7 +41,7 @@ public sealed class ModelPackage
         var shortHash = Convert.ToHexStringLower(hash.GetHashAndReset())[..8];
         var manifest = new ModelManifest
         {
-            ModelId = $"{createdAt.UtcDateTime:yyyyMMdd-HHmmss}-{shortHash}",
+            ModelId = modelId ?? $"{createdAt.UtcDateTime:yyyyMMdd-HHmmss}-{shortHash}",
             Classes = classifier.Classes,
             Featurizer = featurizer,
             FeaturizerId = featurizerId,

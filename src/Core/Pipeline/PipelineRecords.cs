@@ -51,13 +51,3 @@ public sealed record StageSeconds(double Ingest, double Featurize, double Train,
 {
     public double Total => Ingest + Featurize + Train + Publish + LabelUploads;
 }
-
-public static class TrainingStages
-{
-    public const string Ingest = "ingest";
-    public const string Featurize = "featurize";
-    public const string Train = "train";
-    public const string Publish = "publish";
-    public const string LabelUploads = "label-uploads";
-    public const string Done = "done";
-}

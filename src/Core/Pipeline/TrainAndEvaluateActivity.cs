@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Flowers.Acquire;
 using Flowers.Evaluate;
 using Flowers.Featurize;
 using Flowers.Package;
@@ -6,6 +7,7 @@ using Flowers.Report;
 using Flowers.Split;
 using Flowers.Storage;
 using Flowers.Train;
+using Flowers.Training;
 using Microsoft.Extensions.Logging;
 
 namespace Flowers.Pipeline;
@@ -53,64 +55,29 @@ public sealed class TrainAndEvaluateActivity(FlowersStorage storage, DatasetPhot
         var train = Side(SplitSide.Train);
         var test = Side(SplitSide.Test);
 
-        var clock = Stopwatch.StartNew();
-        var classifier = ClassifierTrainer.Train(manifest.Classes, train, input.Trainer);
-        var evaluation = Evaluator.Evaluate(classifier, test);
-        var trainSeconds = clock.Elapsed.TotalSeconds;
-
         var featurizerOptions = featurizers.DefaultOptions;
         if (featurizerOptions.Id != featurizerId)
             throw new InvalidOperationException($"features were made by {featurizerId} but this app featurizes with {featurizerOptions.Id}");
-        var metrics = evaluation.ToRunMetrics(
-            trainCount: train.Count,
-            skipped: skipped,
-            featurizer: featurizerId,
-            trainer: input.Trainer.Trainer,
-            timings: new RunTimings(input.AcquireSeconds, input.FeaturizeSeconds, trainSeconds,
-                (DateTime.UtcNow - input.StartedAt).TotalSeconds),
-            featurizeImagesPerSecond: input.FeaturizeSeconds > 0 ? input.PhotosFeaturized / input.FeaturizeSeconds : 0);
-        var package = new ModelPackage(new ModelManifest
-        {
-            ModelId = input.ModelId,
-            Classes = classifier.Classes,
-            Featurizer = featurizerOptions,
-            FeaturizerId = featurizerId,
-            Trainer = input.Trainer.Trainer,
-            TrainerOptions = input.Trainer,
-            Metrics = MetricsSummary.From(metrics),
-            DatasetFingerprint = input.DatasetFingerprint,
-            CreatedAt = DateTimeOffset.UtcNow,
-        }, classifier);
-        await registry.SaveAsync(package, metrics, ct);
-        clock.Restart();
-        await registry.SaveReportAsync(input.ModelId, await RenderReportAsync(input, manifest, package, train, test, metrics, ct), ct);
-        log.LogInformation("Model {ModelId}: accuracy {Accuracy:P1} on {Test} test photos; trained and evaluated in {Train:0.00} s, report in {Report:0.00} s",
-            input.ModelId, metrics.Accuracy, test.Count, trainSeconds, clock.Elapsed.TotalSeconds);
-        return new TrainResult(input.ModelId, metrics.Accuracy, metrics.MacroAccuracy, metrics.LogLoss, train.Count, test.Count, skipped.Count);
-    }
+        var training = new ModelTrainingInput(manifest.Classes, train, test, skipped, featurizerOptions, featurizerId, input.Trainer,
+            input.DatasetFingerprint, input.AcquireSeconds, input.FeaturizeSeconds,
+            input.FeaturizeSeconds > 0 ? input.PhotosFeaturized / input.FeaturizeSeconds : 0,
+            new DateTimeOffset(DateTime.SpecifyKind(input.StartedAt, DateTimeKind.Utc)), input.ModelId);
+        var model = ModelTraining.TrainAndEvaluate(training);
+        await registry.SaveAsync(model.Package, model.Metrics, ct);
 
-    /// <summary>The run report: sample photos and misclassified thumbnails read from the data set, and the
-    /// published model's metrics (when one is published) for the comparison.</summary>
-    private async Task<IReadOnlyDictionary<string, byte[]>> RenderReportAsync(TrainInput input, SplitManifest manifest, ModelPackage package,
-        List<LabeledFeatures> train, List<LabeledFeatures> test, RunMetrics metrics, CancellationToken ct)
-    {
-        var sampleImages = SamplePhoto.Choose(train.Select(t => t.Image));
-        var pictured = sampleImages.Concat(RunReport.PicturedMistakes(metrics)).ToHashSet(StringComparer.Ordinal);
-        var photos = await datasetPhotos.ReadSomeAsync(input.Dataset, manifest.Entries.Where(e => pictured.Contains(e.Image)), ct);
+        var clock = Stopwatch.StartNew();
         var publishedId = (await registry.GetCurrentAsync(ct))?.Pointer.ModelId is { } id && id != input.ModelId ? id : null;
-        var published = publishedId is null ? null : await registry.ReadMetricsAsync(publishedId, ct);
-        var report = new ReportInput(
-            metrics,
+        var sources = new ReportSources(
             Title: $"Model {input.ModelId}",
-            Settings: ReportSettings.Describe(input.ModelId, $"{StorageNames.Datasets}/{input.Dataset}", manifest.Options,
-                package.Manifest.Featurizer, input.Trainer),
-            Counts: ClassCounts.Tally(manifest.Classes, train.Select(t => t.Image), test.Select(t => t.Image), metrics.Skipped),
-            Samples: sampleImages.Where(image => photos.GetValueOrDefault(image) is not null)
-                .Select(image => new SamplePhoto(ClassCounts.ClassOf(image), image, photos[image]!)).ToList(),
-            ReadPhoto: image => photos.GetValueOrDefault(image),
-            Published: published,
-            PublishedModelId: published is null ? null : publishedId);
-        return RunReport.Render(report);
+            Dataset: $"{StorageNames.Datasets}/{input.Dataset}",
+            Split: manifest.Options,
+            ReadPhotosAsync: async (images, token) => await datasetPhotos.ReadSomeAsync(input.Dataset, manifest.Entries.Where(e => images.Contains(e.Image)), token),
+            Published: publishedId is null ? null : await registry.ReadMetricsAsync(publishedId, ct),
+            PublishedModelId: publishedId);
+        await registry.SaveReportAsync(input.ModelId, await ModelTraining.RenderReportAsync(model, training, sources, ct), ct);
+        log.LogInformation("Model {ModelId}: accuracy {Accuracy:P1} on {Test} test photos; trained and evaluated in {Train:0.00} s, report in {Report:0.00} s",
+            input.ModelId, model.Metrics.Accuracy, test.Count, model.TrainSeconds, clock.Elapsed.TotalSeconds);
+        return new TrainResult(input.ModelId, model.Metrics.Accuracy, model.Metrics.MacroAccuracy, model.Metrics.LogLoss, train.Count, test.Count, skipped.Count);
     }
 
     private async Task<(FeatureShard, FeatureShardSummary)> ReadShardAsync(string blobName, CancellationToken ct)

@@ -1,4 +1,5 @@
 using Flowers.Acquire;
+using Flowers.Training;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Flowers.Acquire;
-using Flowers.Evaluate;
 
 namespace Flowers.Split;
 

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Flowers.Evaluate;
+using System.Text.Json;
+using Flowers.Acquire;
 
 namespace Flowers.Split;
 

@@ -29,15 +29,15 @@ public sealed class TrainingRun
     public async Task<TrainingResult> RunAsync(TrainingRunOptions o, IProgress<StageProgress>? p = null, CancellationToken ct = default)
     {
         o.Trainer.Validate(); // before the slow stages: a typo should not cost a download
-        var total = Stopwatch.StartNew();
+        var startedAt = DateTimeOffset.UtcNow;
 
         var acquireClock = Stopwatch.StartNew();
         var dataset = await new DatasetAcquirer(o.Acquire).AcquireAsync(o.Dataset,
-            p is null ? null : new SyncProgress<AcquireProgress>(a => p.Report(new StageProgress(Stages.Acquire, a.Done, a.Total, $"{a.Stage}: {a.Item}"))),
+            p is null ? null : new ModelTraining.ReportNow<AcquireProgress>(a => p.Report(new StageProgress(TrainingStages.Ingest, a.Done, a.Total, $"{a.Stage}: {a.Item}"))),
             ct).ConfigureAwait(false);
         var split = DatasetSplitter.Split(dataset, o.Split);
         var acquireSeconds = acquireClock.Elapsed.TotalSeconds;
-        p?.Report(new StageProgress(Stages.Acquire, 1, 1, $"{dataset.Photos.Count} photos in {dataset.Classes.Count} classes"));
+        p?.Report(new StageProgress(TrainingStages.Ingest, 1, 1, $"{dataset.Photos.Count} photos in {dataset.Classes.Count} classes"));
 
         var skipped = new List<SkippedPhoto>(dataset.Skipped);
         skipped.AddRange(split.Skipped);
@@ -53,45 +53,26 @@ public sealed class TrainingRun
             .Where(e => e.Side == side && features.ContainsKey(e.ContentHash))
             .Select(e => new LabeledFeatures(e.Image, e.Class, features[e.ContentHash]))
             .ToArray();
-        var train = Side(SplitSide.Train);
-        var test = Side(SplitSide.Test);
-
         ct.ThrowIfCancellationRequested();
-        var trainClock = Stopwatch.StartNew();
-        p?.Report(new StageProgress(Stages.Train, 0, 100, $"{o.Trainer.Trainer} on {train.Length} photos"));
-        var classifier = await Task.Run(() => ClassifierTrainer.Train(split.Classes, train, o.Trainer,
-            p is null ? null : new SyncProgress<double>(f => p.Report(new StageProgress(Stages.Train, (long)(f * 100), 100)))), ct).ConfigureAwait(false);
-        var trainSeconds = trainClock.Elapsed.TotalSeconds;
-
-        p?.Report(new StageProgress(Stages.Evaluate, 0, test.Length));
-        var evaluation = Evaluator.Evaluate(classifier, test);
-        p?.Report(new StageProgress(Stages.Evaluate, test.Length, test.Length));
-
-        p?.Report(new StageProgress(Stages.Package, 0, 1));
-        var metrics = evaluation.ToRunMetrics(
-            trainCount: train.Length,
-            skipped: skipped.OrderBy(s => s.Image, StringComparer.Ordinal).ToArray(),
-            featurizer: o.Featurizer.Id,
-            trainer: o.Trainer.Trainer,
-            timings: new RunTimings(Round(acquireSeconds), Round(featurizeSeconds), Round(trainSeconds), Round(total.Elapsed.TotalSeconds)),
-            featurizeImagesPerSecond: fresh > 0 ? Math.Round(fresh / featurizingSeconds, 1) : 0);
-        var package = ModelPackage.Create(classifier, o.Featurizer, o.Featurizer.Id, o.Trainer,
-            MetricsSummary.From(metrics), dataset.Fingerprint, DateTimeOffset.UtcNow);
+        var input = new ModelTrainingInput(split.Classes, Side(SplitSide.Train), Side(SplitSide.Test), skipped,
+            o.Featurizer, o.Featurizer.Id, o.Trainer, dataset.Fingerprint, acquireSeconds, featurizeSeconds,
+            fresh > 0 ? fresh / featurizingSeconds : 0, startedAt);
+        var model = await Task.Run(() => ModelTraining.TrainAndEvaluate(input, p), ct).ConfigureAwait(false);
 
         Directory.CreateDirectory(o.OutputDirectory);
         var packagePath = Path.Combine(o.OutputDirectory, ModelPackage.FileName);
-        package.Save(packagePath);
+        model.Package.Save(packagePath);
         var metricsPath = Path.Combine(o.OutputDirectory, MetricsFileName);
-        await File.WriteAllTextAsync(metricsPath, metrics.ToJson(), ct).ConfigureAwait(false);
-        var reportPath = await WriteReportAsync(o, dataset, split, train, test, metrics, package, ct).ConfigureAwait(false);
-        p?.Report(new StageProgress(Stages.Package, 1, 1, packagePath));
-        return new TrainingResult(metrics, package, metricsPath, packagePath, reportPath);
+        await File.WriteAllTextAsync(metricsPath, model.Metrics.ToJson(), ct).ConfigureAwait(false);
+        var reportPath = await WriteReportAsync(o, dataset, split, input, model, ct).ConfigureAwait(false);
+        p?.Report(new StageProgress(TrainingStages.Train, 100, 100, packagePath));
+        return new TrainingResult(model.Metrics, model.Package, metricsPath, packagePath, reportPath);
     }
 
     /// <summary>Writes report.html and its pictures into the output directory. There is no registry locally,
     /// so the page compares with nothing.</summary>
     private static async Task<string> WriteReportAsync(TrainingRunOptions o, Dataset dataset, SplitManifest split,
-        LabeledFeatures[] train, LabeledFeatures[] test, RunMetrics metrics, ModelPackage package, CancellationToken ct)
+        ModelTrainingInput input, TrainedModel model, CancellationToken ct)
     {
         var byImage = dataset.Photos.ToDictionary(photo => photo.Image, StringComparer.Ordinal);
         byte[]? ReadPhoto(string image)
@@ -100,18 +81,12 @@ public sealed class TrainingRun
             try { return byImage.TryGetValue(image, out var photo) ? File.ReadAllBytes(photo.FilePath) : null; }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         }
-
-        var samples = new List<SamplePhoto>();
-        foreach (var image in SamplePhoto.Choose(train.Select(t => t.Image)))
-            if (ReadPhoto(image) is { } bytes) samples.Add(new SamplePhoto(byImage[image].Class, image, bytes));
-        var input = new ReportInput(
-            metrics,
-            Title: $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.OutputDirectory)))} · model {package.ModelId}",
-            Settings: ReportSettings.Describe(package.ModelId, o.Dataset ?? AcquireOptions.DefaultUrl, split.Options, package.Manifest.Featurizer, o.Trainer),
-            Counts: ClassCounts.Tally(split.Classes, train.Select(t => t.Image), test.Select(t => t.Image), metrics.Skipped),
-            Samples: samples,
-            ReadPhoto: ReadPhoto);
-        foreach (var (file, bytes) in RunReport.Render(input))
+        var sources = new ReportSources(
+            Title: $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.OutputDirectory)))} · model {model.Package.ModelId}",
+            Dataset: o.Dataset ?? AcquireOptions.DefaultUrl,
+            Split: split.Options,
+            ReadPhotosAsync: (images, _) => Task.FromResult<IReadOnlyDictionary<string, byte[]?>>(images.ToDictionary(i => i, ReadPhoto, StringComparer.Ordinal)));
+        foreach (var (file, bytes) in await ModelTraining.RenderReportAsync(model, input, sources, ct).ConfigureAwait(false))
             await File.WriteAllBytesAsync(Path.Combine(o.OutputDirectory, file), bytes, ct).ConfigureAwait(false);
         return Path.Combine(o.OutputDirectory, RunReport.PageFile);
     }
@@ -141,7 +116,7 @@ public sealed class TrainingRun
         }
         var total = features.Count + todo.Count;
         long done = features.Count;
-        p?.Report(new StageProgress(Stages.Featurize, done, total, $"{done} from the cache"));
+        p?.Report(new StageProgress(TrainingStages.Featurize, done, total, $"{done} from the cache"));
 
         var clock = Stopwatch.StartNew();
         var failed = new Dictionary<string, string>(StringComparer.Ordinal); // content hash -> reason
@@ -158,7 +133,7 @@ public sealed class TrainingRun
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     failed[photo.ContentHash] = $"cannot be read: {e.Message}";
-                    p?.Report(new StageProgress(Stages.Featurize, ++done, total));
+                    p?.Report(new StageProgress(TrainingStages.Featurize, ++done, total));
                     continue;
                 }
                 yield return new PhotoBytes(photo.ContentHash, bytes);
@@ -181,7 +156,7 @@ public sealed class TrainingRun
             {
                 failed[outcome.Key] = outcome.Error ?? "could not be featurized";
             }
-            p?.Report(new StageProgress(Stages.Featurize, ++done, total));
+            p?.Report(new StageProgress(TrainingStages.Featurize, ++done, total));
         }
         cache.Flush();
         var seconds = clock.Elapsed.TotalSeconds;
@@ -193,8 +168,6 @@ public sealed class TrainingRun
         return (features, todo.Count - failed.Count, seconds);
     }
 
-    private static double Round(double seconds) => Math.Round(seconds, 2);
-
     /// <summary>Disposes a lazily built value, if it was built.</summary>
     private sealed class LazyDisposal<T>(Lazy<T> lazy) : IDisposable where T : IDisposable
     {
@@ -202,11 +175,5 @@ public sealed class TrainingRun
         {
             if (lazy.IsValueCreated) lazy.Value.Dispose();
         }
-    }
-
-    /// <summary>Reports on the caller's thread, unlike <see cref="Progress{T}"/>, which posts to a context.</summary>
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -1,3 +1,4 @@
+using Flowers.Acquire;
 using Flowers.Evaluate;
 using Flowers.Report;
 using SkiaSharp;

@@ -1,5 +1,6 @@
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
+using Flowers.Acquire;
 using Flowers.Evaluate;
 using Flowers.Report;
 

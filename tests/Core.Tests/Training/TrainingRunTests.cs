@@ -55,8 +55,8 @@ public class TrainingRunTests
         Assert.Equal(SmallFeaturizer.Id, metrics.Featurizer);
         Assert.Contains(metrics.Skipped, s => s.Image == "circle/broken.jpg" && s.Reason.Length > 0);
         Assert.True(metrics.FeaturizeImagesPerSecond > 0);
-        Assert.Contains(progress.Reports, r => r.Stage == Stages.Featurize && r.Done == r.Total);
-        Assert.Equal(Stages.Package, progress.Reports[^1].Stage);
+        Assert.Contains(progress.Reports, r => r.Stage == TrainingStages.Featurize && r.Done == r.Total);
+        Assert.Equal(TrainingStages.Train, progress.Reports[^1].Stage);
 
         // The run report beside metrics.json: three pictures and a page that states what the run measured.
         Assert.Equal(folder["out/report.html"], result.ReportPath);

@@ -1,6 +1,4 @@
-using Flowers.Featurize;
-
-namespace Flowers.Pipeline;
+namespace Flowers.Featurize;
 
 /// <summary>
 /// One PhotoFeaturizer per set of options per process (each holds an ONNX session: costly to create,
