@@ -1,7 +1,7 @@
 using System.Globalization;
 using Flowers.Evaluate;
 using Flowers.Report;
-using Flowers.Training;
+using Flowers.Runs;
 using Spectre.Console;
 
 namespace Flowers.Cli;
@@ -9,7 +9,7 @@ namespace Flowers.Cli;
 /// <summary>The end of `flowers train` in the terminal: accuracy, a per-class table, the confusion matrix.</summary>
 public static class MetricsView
 {
-    public static void Write(IAnsiConsole console, TrainingResult result) =>
+    public static void Write(IAnsiConsole console, InProcessRunResult result) =>
         Write(console, result.Metrics, result.Package.ModelId, result.PackagePath, result.MetricsPath);
 
     public static void Write(IAnsiConsole console, RunMetrics m, string modelId, string packagePath, string metricsPath)

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Flowers.Acquire;
 using Flowers.LocalHost;
-using Flowers.Training;
+using Flowers.Runs;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
@@ -35,10 +35,10 @@ public static class QuickstartCommand
                 console.MarkupLine($"Photos in [bold]{Markup.Escape(folder)}[/]");
 
                 console.Write(new Rule("[bold]2. Train and publish through the durable pipeline[/]").LeftJustified());
-                var options = new TrainingRunOptions { Dataset = folder, OutputDirectory = Path.GetFullPath(parsed.GetValue(output)!) };
+                var options = new RunOptions { Dataset = folder, OutputDirectory = Path.GetFullPath(parsed.GetValue(output)!) };
                 // One host for both steps: the model it publishes is the one that labels the uploads.
-                await using var pipeline = await PipelineTraining.ConnectAsync(console, ct);
-                var (metrics, modelId, notPublished) = await PipelineTraining.RunAsync(console, pipeline, options, 0, ct);
+                await using var pipeline = await DurableRun.ConnectAsync(console, ct);
+                var (metrics, modelId, notPublished) = await DurableRun.RunAsync(console, pipeline, options, 0, ct);
                 MetricsView.Write(console, metrics, modelId, Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.ModelPackageFile),
                     Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.MetricsFile));
                 if (notPublished is not null) throw new InvalidOperationException($"the model was not published: {notPublished}");

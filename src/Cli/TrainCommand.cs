@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Flowers.Acquire;
 using Flowers.Featurize;
+using Flowers.Runs;
 using Flowers.Split;
 using Flowers.Train;
-using Flowers.Training;
 using Spectre.Console;
 
 namespace Flowers.Cli;
@@ -63,7 +63,7 @@ public static class TrainCommand
             {
                 var acquire = new AcquireOptions();
                 if (parsed.GetValue(cache) is { } cacheDirectory) acquire = acquire with { CacheDirectory = Path.GetFullPath(cacheDirectory) };
-                var options = new TrainingRunOptions
+                var options = new RunOptions
                 {
                     Dataset = parsed.GetValue(dataset),
                     OutputDirectory = Path.GetFullPath(parsed.GetValue(output)!),
@@ -91,8 +91,8 @@ public static class TrainCommand
                 }
                 if (options.Featurizer != Featurizer)
                     throw new ArgumentException("--input-size and --precision apply to --in-process runs: the durable pipeline featurizes as its host does (the defaults)");
-                await using var pipeline = await PipelineTraining.ConnectAsync(console, ct);
-                var (metrics, modelId, notPublished) = await PipelineTraining.RunAsync(console, pipeline, options, parsed.GetValue(minAccuracy), ct);
+                await using var pipeline = await DurableRun.ConnectAsync(console, ct);
+                var (metrics, modelId, notPublished) = await DurableRun.RunAsync(console, pipeline, options, parsed.GetValue(minAccuracy), ct);
                 MetricsView.Write(console, metrics, modelId, Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.ModelPackageFile),
                     Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.MetricsFile));
                 console.MarkupLine(notPublished is null ? $"[green]Published[/] {Markup.Escape(modelId)}: uploads are now labelled with it."
@@ -107,7 +107,7 @@ public static class TrainCommand
         return command;
     }
 
-    private static Task<TrainingResult> RunWithProgress(IAnsiConsole console, TrainingRunOptions options, CancellationToken ct) =>
+    private static Task<InProcessRunResult> RunWithProgress(IAnsiConsole console, RunOptions options, CancellationToken ct) =>
         console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -117,7 +117,7 @@ public static class TrainCommand
                 var progress = new StageDisplay(tasks);
                 try
                 {
-                    return await new TrainingRun().RunAsync(options, progress, ct);
+                    return await new InProcessRun().RunAsync(options, progress, ct);
                 }
                 finally
                 {

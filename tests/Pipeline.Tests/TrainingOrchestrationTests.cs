@@ -1,9 +1,9 @@
 using Azure.Storage.Blobs;
 using Flowers.Evaluate;
 using Flowers.Report;
+using Flowers.Runs;
 using Flowers.Storage;
 using Flowers.Testing;
-using Flowers.Training;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;

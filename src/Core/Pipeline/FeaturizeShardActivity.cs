@@ -6,6 +6,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Flowers.Pipeline;
 
+// What the orchestrator passes to this activity and gets back: names and counts, never photos or features.
+
+public sealed record FeaturizeShardInput(string Dataset, string ManifestBlob, int ShardIndex, int ShardCount);
+
+public sealed record FeatureShardsInput(string Dataset, string ManifestBlob, int ShardCount);
+
+/// <param name="ShardBlob">The FeatureShard blob in the features container.</param>
+/// <param name="Featurized">Photos featurized by this call: 0 when the shard was already there.</param>
+public sealed record FeaturizeShardResult(string ShardBlob, int Photos, int Featurized, int Skipped);
+
 /// <summary>A photo a shard could not featurize, by content hash (the shard may be shared by data sets that name it differently).</summary>
 public sealed record SkippedContent(string ContentHash, string Reason);
 

@@ -10,6 +10,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Flowers.Pipeline;
 
+// What the orchestrator passes to this activity and gets back: names and counts, never photos or features.
+
+public sealed record IngestInput(string Dataset, string? SourceUrl, double TestFraction, int Seed, int ShardSize);
+
+/// <param name="ManifestBlob">The split manifest in the datasets container.</param>
+/// <param name="Uploaded">Photos written to Blob Storage by this run (0 on a re-run of the same source).</param>
+public sealed record IngestResult(
+    string Dataset, string ManifestBlob, string DatasetFingerprint, int Classes, int Photos,
+    int TrainCount, int TestCount, int Skipped, int Uploaded, int ShardCount);
+
 /// <summary>What ingest left out, kept beside the manifest for the metrics of the run.</summary>
 public sealed record IngestReport(string Dataset, string Fingerprint, IReadOnlyList<SkippedPhoto> Skipped);
 

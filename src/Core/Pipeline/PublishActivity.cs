@@ -4,6 +4,13 @@ using Microsoft.Extensions.Logging;
 
 namespace Flowers.Pipeline;
 
+// What the orchestrator passes to this activity and gets back: names and counts, never photos or features.
+
+public sealed record PublishInput(string ModelId, double MinAccuracy);
+
+/// <param name="Reason">Why the model was not published (the gate), null when it was.</param>
+public sealed record PublishResult(string ModelId, bool Published, string? Reason);
+
 /// <summary>
 /// Publish: if the model passes the gate, points models/current at it (the small pointer blob, written after
 /// every file of models/{id}/); otherwise leaves models/current as it was and says why.

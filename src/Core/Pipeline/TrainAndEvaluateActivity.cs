@@ -4,13 +4,22 @@ using Flowers.Evaluate;
 using Flowers.Featurize;
 using Flowers.Package;
 using Flowers.Report;
+using Flowers.Runs;
 using Flowers.Split;
 using Flowers.Storage;
 using Flowers.Train;
-using Flowers.Training;
 using Microsoft.Extensions.Logging;
 
 namespace Flowers.Pipeline;
+
+// What the orchestrator passes to this activity and gets back: names and counts, never photos or features.
+
+public sealed record TrainInput(
+    string Dataset, string ManifestBlob, IReadOnlyList<string> ShardBlobs, string ModelId, string DatasetFingerprint,
+    TrainerOptions Trainer, double AcquireSeconds, double FeaturizeSeconds, int PhotosFeaturized, DateTime StartedAt);
+
+public sealed record TrainResult(
+    string ModelId, double Accuracy, double MacroAccuracy, double LogLoss, int TrainCount, int TestCount, int Skipped);
 
 /// <summary>
 /// Train + evaluate: reads the split manifest and the feature shards, trains the classifier on the train

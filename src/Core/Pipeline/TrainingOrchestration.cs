@@ -1,9 +1,31 @@
 using Flowers.Acquire;
-using Flowers.Training;
+using Flowers.Runs;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 
 namespace Flowers.Pipeline;
+
+// The orchestration's custom status and output: names and counts, never photos or features.
+
+/// <summary>The orchestration's custom status: where a run is, for GET /api/training/{id}.</summary>
+public sealed record TrainingProgress(string Stage, int ShardsDone, int ShardsTotal, int PhotosDone, int PhotosTotal)
+{
+    public static TrainingProgress Starting(string stage) => new(stage, 0, 0, 0, 0);
+}
+
+/// <summary>The orchestration's output.</summary>
+/// <param name="PhotosUploaded">Photos ingest wrote to Blob Storage (0 when the same source was ingested before).</param>
+/// <param name="PhotosFeaturized">Photos featurized by this run (0 when every shard was already there).</param>
+/// <param name="Seconds">Wall-clock seconds per stage, scheduling between activities included.</param>
+public sealed record TrainingOutcome(
+    string Dataset, int Photos, int PhotosUploaded, int PhotosFeaturized, TrainResult Metrics,
+    string? PublishedModelId, string? NotPublishedReason, int UploadsLabelled, StageSeconds? Seconds = null);
+
+/// <summary>Where a run's time went, stage by stage (from the orchestration's replay-safe clock).</summary>
+public sealed record StageSeconds(double Ingest, double Featurize, double Train, double Publish, double LabelUploads)
+{
+    public double Total => Ingest + Featurize + Train + Publish + LabelUploads;
+}
 
 /// <summary>
 /// The training pipeline: ingest → featurize (fan-out over shards) → train + evaluate → publish → label

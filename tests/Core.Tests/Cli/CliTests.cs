@@ -1,7 +1,7 @@
-using Flowers.Testing;
 using System.CommandLine;
 using Flowers.Cli;
-using Flowers.Tests.Training;
+using Flowers.Testing;
+using Flowers.Tests.Runs;
 
 namespace Flowers.Tests.Cli;
 

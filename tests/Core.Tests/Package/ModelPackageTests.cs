@@ -56,7 +56,7 @@ public class ModelPackageTests
     [Fact]
     public void Save_and_Load_a_file()
     {
-        using var folder = new Training.TempFolder();
+        using var folder = new Runs.TempFolder();
         var path = folder["run/" + ModelPackage.FileName];
         Make().Save(path);
 

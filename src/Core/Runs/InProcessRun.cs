@@ -7,11 +7,11 @@ using Flowers.Report;
 using Flowers.Split;
 using Flowers.Train;
 
-namespace Flowers.Training;
+namespace Flowers.Runs;
 
 /// <summary>What a training run produced.</summary>
 /// <param name="ReportPath">report.html; the pictures it embeds are beside it (<see cref="RunReport.Files"/>).</param>
-public sealed record TrainingResult(RunMetrics Metrics, ModelPackage Package, string MetricsPath, string PackagePath, string ReportPath);
+public sealed record InProcessRunResult(RunMetrics Metrics, ModelPackage Package, string MetricsPath, string PackagePath, string ReportPath);
 
 /// <summary>
 /// The local, in-process composition of every stage for `flowers train`: acquire -> split -> featurize
@@ -19,14 +19,14 @@ public sealed record TrainingResult(RunMetrics Metrics, ModelPackage Package, st
 /// report (<see cref="RunReport"/>: report.html and its pictures) beside metrics.json and model.flowers.
 /// A photo that cannot be read is skipped with its reason; it never fails the run.
 /// </summary>
-public sealed class TrainingRun
+public sealed class InProcessRun
 {
     public const string MetricsFileName = "metrics.json";
 
     /// <summary>Photos featurized between two writes of the feature cache: an interrupted run keeps most of its work.</summary>
     private const int FlushEvery = 256;
 
-    public async Task<TrainingResult> RunAsync(TrainingRunOptions o, IProgress<StageProgress>? p = null, CancellationToken ct = default)
+    public async Task<InProcessRunResult> RunAsync(RunOptions o, IProgress<StageProgress>? p = null, CancellationToken ct = default)
     {
         o.Trainer.Validate(); // before the slow stages: a typo should not cost a download
         var startedAt = DateTimeOffset.UtcNow;
@@ -66,12 +66,12 @@ public sealed class TrainingRun
         await File.WriteAllTextAsync(metricsPath, model.Metrics.ToJson(), ct).ConfigureAwait(false);
         var reportPath = await WriteReportAsync(o, dataset, split, input, model, ct).ConfigureAwait(false);
         p?.Report(new StageProgress(TrainingStages.Train, 100, 100, packagePath));
-        return new TrainingResult(model.Metrics, model.Package, metricsPath, packagePath, reportPath);
+        return new InProcessRunResult(model.Metrics, model.Package, metricsPath, packagePath, reportPath);
     }
 
     /// <summary>Writes report.html and its pictures into the output directory. There is no registry locally,
     /// so the page compares with nothing.</summary>
-    private static async Task<string> WriteReportAsync(TrainingRunOptions o, Dataset dataset, SplitManifest split,
+    private static async Task<string> WriteReportAsync(RunOptions o, Dataset dataset, SplitManifest split,
         ModelTrainingInput input, TrainedModel model, CancellationToken ct)
     {
         var byImage = dataset.Photos.ToDictionary(photo => photo.Image, StringComparer.Ordinal);

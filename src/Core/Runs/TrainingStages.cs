@@ -1,4 +1,4 @@
-namespace Flowers.Training;
+namespace Flowers.Runs;
 
 /// <summary>
 /// The stages of a training run, in order: one vocabulary for the in-process run (`flowers train --in-process`),

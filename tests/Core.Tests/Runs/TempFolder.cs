@@ -1,4 +1,4 @@
-namespace Flowers.Tests.Training;
+namespace Flowers.Tests.Runs;
 
 /// <summary>A temporary folder, deleted with the test.</summary>
 internal sealed class TempFolder : IDisposable

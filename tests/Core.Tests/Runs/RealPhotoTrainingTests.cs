@@ -1,7 +1,7 @@
-using Flowers.Training;
+using Flowers.Runs;
 using Xunit.Abstractions;
 
-namespace Flowers.Tests.Training;
+namespace Flowers.Tests.Runs;
 
 /// <summary>The whole run on real flower photos, when the data set is on this machine.</summary>
 public class RealPhotoTrainingTests(ITestOutputHelper output)
@@ -34,7 +34,7 @@ public class RealPhotoTrainingTests(ITestOutputHelper output)
                 File.Copy(photo, Path.Combine(target, Path.GetFileName(photo)));
         }
 
-        var result = await new TrainingRun().RunAsync(TrainingRunTests.Options(folder, folder["photos"]) with
+        var result = await new InProcessRun().RunAsync(InProcessRunTests.Options(folder, folder["photos"]) with
         {
             Featurizer = new() { InputSize = 128 }, // the photos are 128 px
         });

@@ -3,10 +3,10 @@ using Flowers.Featurize;
 using Flowers.Split;
 using Flowers.Train;
 
-namespace Flowers.Training;
+namespace Flowers.Runs;
 
 /// <summary>Everything `flowers train` can be told.</summary>
-public sealed record TrainingRunOptions
+public sealed record RunOptions
 {
     /// <summary>A folder, a .tgz/.tar.gz/.zip file or an http(s) URL; null = <see cref="AcquireOptions.DefaultUrl"/>.</summary>
     public string? Dataset { get; init; }

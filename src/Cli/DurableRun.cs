@@ -1,8 +1,8 @@
 using Flowers.Evaluate;
 using Flowers.LocalHost;
 using Flowers.Pipeline;
+using Flowers.Runs;
 using Flowers.Storage;
-using Flowers.Training;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
@@ -12,12 +12,12 @@ namespace Flowers.Cli;
 /// `flowers train` through the durable pipeline: the same POST /api/training a user would send to the
 /// Functions app, followed stage by stage, then the model's files copied into --out.
 /// </summary>
-public static class PipelineTraining
+public static class DurableRun
 {
     private static readonly string[] Stages = [.. TrainingStages.Shown];
 
     /// <summary>The body of POST /api/training for the command's options.</summary>
-    public static object RequestBody(TrainingRunOptions o, double minAccuracy) => new
+    public static object RequestBody(RunOptions o, double minAccuracy) => new
     {
         source = o.Dataset is null ? null
             : Uri.TryCreate(o.Dataset, UriKind.Absolute, out var url) && !url.IsFile ? o.Dataset : Path.GetFullPath(o.Dataset),
@@ -33,7 +33,7 @@ public static class PipelineTraining
         LocalPipeline.ConnectAsync(Repository.Root(), NullLoggerFactory.Instance, line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), ct);
 
     public static async Task<(RunMetrics Metrics, string ModelId, string? NotPublished)> RunAsync(
-        IAnsiConsole console, LocalPipeline pipeline, TrainingRunOptions options, double minAccuracy, CancellationToken ct)
+        IAnsiConsole console, LocalPipeline pipeline, RunOptions options, double minAccuracy, CancellationToken ct)
     {
         var id = await pipeline.Client.StartTrainingAsync(RequestBody(options, minAccuracy), ct);
         console.MarkupLine($"[grey]Training run {Markup.Escape(id)} at {Markup.Escape(pipeline.Client.BaseAddress.ToString())}api/training/{Markup.Escape(id)}[/]");

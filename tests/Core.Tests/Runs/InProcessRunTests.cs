@@ -1,4 +1,3 @@
-using Flowers.Testing;
 using System.Text.Json;
 using Flowers.Acquire;
 using Flowers.Classify;
@@ -6,17 +5,18 @@ using Flowers.Evaluate;
 using Flowers.Featurize;
 using Flowers.Package;
 using Flowers.Report;
+using Flowers.Runs;
+using Flowers.Testing;
 using Flowers.Tests.Report;
-using Flowers.Training;
 
-namespace Flowers.Tests.Training;
+namespace Flowers.Tests.Runs;
 
-public class TrainingRunTests
+public class InProcessRunTests
 {
     /// <summary>Small network input: the synthetic photos need no more, and the tests stay quick.</summary>
     internal static readonly FeaturizerOptions SmallFeaturizer = new() { InputSize = 128 };
 
-    internal static TrainingRunOptions Options(TempFolder folder, string dataset) => new()
+    internal static RunOptions Options(TempFolder folder, string dataset) => new()
     {
         Dataset = dataset,
         OutputDirectory = folder["out"],
@@ -37,7 +37,7 @@ public class TrainingRunTests
         var dataset = SyntheticPhotos.WriteFolder(folder["photos"], perClass: 10, seed: 1000, broken: true);
         var progress = new Recorder();
 
-        var result = await new TrainingRun().RunAsync(Options(folder, dataset), progress);
+        var result = await new InProcessRun().RunAsync(Options(folder, dataset), progress);
 
         // metrics.json: every field of the contract, camelCase, and sensible values
         var json = JsonDocument.Parse(File.ReadAllText(folder["out/metrics.json"])).RootElement;
@@ -90,7 +90,7 @@ public class TrainingRunTests
         }
 
         // A second run with the same cache featurizes nothing.
-        var again = await new TrainingRun().RunAsync(Options(folder, dataset) with { OutputDirectory = folder["out2"] });
+        var again = await new InProcessRun().RunAsync(Options(folder, dataset) with { OutputDirectory = folder["out2"] });
         Assert.Equal(0, again.Metrics.FeaturizeImagesPerSecond);
         Assert.Equal(metrics.Accuracy, again.Metrics.Accuracy);
         Assert.Contains(again.Metrics.Skipped, s => s.Image == "circle/broken.jpg");
@@ -101,7 +101,7 @@ public class TrainingRunTests
     {
         using var folder = new TempFolder();
         var options = Options(folder, folder["nowhere"]) with { Trainer = new() { Trainer = "svm" } };
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => new TrainingRun().RunAsync(options));
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => new InProcessRun().RunAsync(options));
         Assert.Contains("svm", e.Message);
     }
 
@@ -109,7 +109,7 @@ public class TrainingRunTests
     public async Task A_missing_data_set_is_a_clear_error()
     {
         using var folder = new TempFolder();
-        var e = await Assert.ThrowsAsync<DatasetUnavailableException>(() => new TrainingRun().RunAsync(Options(folder, folder["nowhere"])));
+        var e = await Assert.ThrowsAsync<DatasetUnavailableException>(() => new InProcessRun().RunAsync(Options(folder, folder["nowhere"])));
         Assert.Contains("--dataset", e.Message);
         Assert.False(File.Exists(folder["out/metrics.json"]));
     }

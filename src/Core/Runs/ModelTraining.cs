@@ -7,7 +7,7 @@ using Flowers.Report;
 using Flowers.Split;
 using Flowers.Train;
 
-namespace Flowers.Training;
+namespace Flowers.Runs;
 
 /// <summary>The features and labels a model is trained and tested on, and what a run has left out so far.</summary>
 /// <param name="ModelId">The model's id; null names it by its content (<see cref="ModelPackage.Create"/>).</param>
