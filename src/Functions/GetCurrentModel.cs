@@ -1,17 +1,14 @@
-using System.Net;
-using Flowers.Storage;
+using Flowers.Api;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 
 namespace Flowers.Functions;
 
 /// <summary>GET /api/models/current: the published model's manifest and metrics.</summary>
-public sealed class GetCurrentModel(ModelRegistry models)
+public sealed class GetCurrentModel(FlowersApi api)
 {
     [Function(nameof(GetCurrentModel))]
     public async Task<HttpResponseData> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models/current")] HttpRequestData request, CancellationToken ct) =>
-        await models.DescribeCurrentAsync(ct) is { } model
-            ? await request.RespondAsync(HttpStatusCode.OK, model)
-            : await request.ErrorAsync(HttpStatusCode.NotFound, "no model is published yet");
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = FlowersApi.Routes.CurrentModel)] HttpRequestData request, CancellationToken ct) =>
+        await request.AnswerAsync(await api.GetCurrentModelAsync(ct), ct);
 }

@@ -1,17 +1,14 @@
-using System.Net;
-using Flowers.Storage;
+using Flowers.Api;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 
 namespace Flowers.Functions;
 
 /// <summary>GET /api/models/{id}: any trained model's manifest and metrics, published or not.</summary>
-public sealed class GetModel(ModelRegistry models)
+public sealed class GetModel(FlowersApi api)
 {
     [Function(nameof(GetModel))]
     public async Task<HttpResponseData> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models/{id}")] HttpRequestData request, string id, CancellationToken ct) =>
-        await models.DescribeAsync(id, ct) is { } model
-            ? await request.RespondAsync(HttpStatusCode.OK, model)
-            : await request.ErrorAsync(HttpStatusCode.NotFound, $"no model '{id}'");
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = FlowersApi.Routes.Model)] HttpRequestData request, string id, CancellationToken ct) =>
+        await request.AnswerAsync(await api.GetModelAsync(id, ct), ct);
 }

@@ -1,5 +1,4 @@
-using System.Net;
-using Flowers.Pipeline;
+using Flowers.Api;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.DurableTask.Client;
@@ -11,9 +10,7 @@ public static class GetTrainingStatus
 {
     [Function(nameof(GetTrainingStatus))]
     public static async Task<HttpResponseData> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "training/{id}")] HttpRequestData request, string id,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = FlowersApi.Routes.TrainingRun)] HttpRequestData request, string id,
         [DurableClient] DurableTaskClient client, CancellationToken ct) =>
-        await TrainingRuns.GetAsync(client, id, ct) is { } run
-            ? await request.RespondAsync(HttpStatusCode.OK, run)
-            : await request.ErrorAsync(HttpStatusCode.NotFound, $"no training run '{id}'");
+        await request.AnswerAsync(await FlowersApi.GetTrainingRunAsync(client, id, ct), ct);
 }

@@ -1,6 +1,6 @@
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
+using Flowers.Api;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Http;
 
 namespace Flowers.Functions;
 
@@ -8,6 +8,7 @@ namespace Flowers.Functions;
 public static class Health
 {
     [Function(nameof(Health))]
-    public static IActionResult Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
-        new OkObjectResult(new { status = "ok" });
+    public static Task<HttpResponseData> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = FlowersApi.Routes.Health)] HttpRequestData request, CancellationToken ct) =>
+        request.AnswerAsync(FlowersApi.Health(), ct);
 }

@@ -1,5 +1,4 @@
-using System.Net;
-using Flowers.Pipeline;
+using Flowers.Api;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.DurableTask.Client;
@@ -7,19 +6,15 @@ using Microsoft.DurableTask.Client;
 namespace Flowers.Functions;
 
 /// <summary>POST /api/training: starts a training run (202 + status URLs), or says why not (400, 409).</summary>
-public sealed class StartTraining(TrainingRuns runs)
+public sealed class StartTraining(FlowersApi api)
 {
     [Function(nameof(StartTraining))]
     public async Task<HttpResponseData> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "training")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = FlowersApi.Routes.Training)] HttpRequestData request,
         [DurableClient] DurableTaskClient client, CancellationToken ct)
     {
-        var start = await runs.StartAsync(client, await request.ReadAsStringAsync(), ct);
-        return start.Status switch
-        {
-            TrainingStartStatus.Started => await client.CreateCheckStatusResponseAsync(request, start.InstanceId!, ct),
-            TrainingStartStatus.AlreadyRunning => await request.RespondAsync(HttpStatusCode.Conflict, new { error = start.Error, id = start.InstanceId }),
-            _ => await request.ErrorAsync(HttpStatusCode.BadRequest, start.Error!),
-        };
+        var answer = await api.StartTrainingAsync(client, await request.ReadAsStringAsync(), request.Url.GetLeftPart(UriPartial.Authority), ct);
+        // A started run gets Durable Functions' own 202 (its durable webhook URLs), as Azure users always have.
+        return answer.StartedRunId is { } id ? await client.CreateCheckStatusResponseAsync(request, id, ct) : await request.AnswerAsync(answer, ct);
     }
 }

@@ -81,8 +81,7 @@ public sealed class FlowersLocalHost : IAsyncDisposable
             builder.Services.AddSingleton(loggerFactory);
             builder.WebHost.UseUrls(options.Url);
             builder.Services.AddSingleton(options);
-            builder.Services.AddSingleton(pipeline.GetRequiredService<TrainingRuns>());
-            builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Storage.ModelRegistry>());
+            builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Api.FlowersApi>());
             builder.Services.AddSingleton(pipeline.GetRequiredService<UploadLabeller>());
             builder.Services.AddSingleton(pipeline.GetRequiredService<Flowers.Storage.FlowersStorage>());
             builder.Services.AddDurableTaskWorker(worker =>

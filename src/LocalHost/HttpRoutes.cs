@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Flowers.Pipeline;
-using Flowers.Storage;
+using Flowers.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,61 +9,50 @@ using Microsoft.DurableTask.Client;
 namespace Flowers.LocalHost;
 
 /// <summary>
-/// The Functions app's HTTP routes, answered by the same Core calls as its functions in src/Functions.
+/// The Functions app's HTTP routes, answered by the same Core <see cref="FlowersApi"/> as its functions in src/Functions.
 /// Every route but health needs the function key, as with AuthorizationLevel.Function.
 /// </summary>
 public static class HttpRoutes
 {
     public static void Map(IEndpointRouteBuilder app, string functionKey)
     {
-        app.MapGet("/api/health", () => Json(StatusCodes.Status200OK, new { status = "ok" }));
+        var api = app.MapGroup("/api");
+        api.MapGet(FlowersApi.Routes.Health, () => Result(FlowersApi.Health()));
 
-        var api = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
+        var keyed = api.MapGroup("").AddEndpointFilter(async (context, next) =>
             HasKey(context.HttpContext.Request, functionKey)
                 ? await next(context)
-                : Json(StatusCodes.Status401Unauthorized, new { error = "missing or wrong function key (header x-functions-key or ?code=)" }));
+                : Result(ApiAnswer.Error(StatusCodes.Status401Unauthorized, "missing or wrong function key (header x-functions-key or ?code=)")));
 
-        api.MapPost("/training", async (HttpRequest request, TrainingRuns runs, DurableTaskClient client, CancellationToken ct) =>
+        keyed.MapPost(FlowersApi.Routes.Training, async (HttpRequest request, FlowersApi flowers, DurableTaskClient client, CancellationToken ct) =>
         {
             using var reader = new StreamReader(request.Body);
-            var start = await runs.StartAsync(client, await reader.ReadToEndAsync(ct), ct);
-            return start.Status switch
-            {
-                TrainingStartStatus.Started => CheckStatus(request, start.InstanceId!),
-                TrainingStartStatus.AlreadyRunning => Json(StatusCodes.Status409Conflict, new { error = start.Error, id = start.InstanceId }),
-                _ => Json(StatusCodes.Status400BadRequest, new { error = start.Error }),
-            };
+            return Result(await flowers.StartTrainingAsync(client, await reader.ReadToEndAsync(ct), $"{request.Scheme}://{request.Host}", ct));
         });
-        api.MapGet("/training/{id}", async (string id, DurableTaskClient client, CancellationToken ct) =>
-            await TrainingRuns.GetAsync(client, id, ct) is { } run
-                ? Json(StatusCodes.Status200OK, run)
-                : Json(StatusCodes.Status404NotFound, new { error = $"no training run '{id}'" }));
-        api.MapGet("/models/current", async (ModelRegistry models, CancellationToken ct) =>
-            await models.DescribeCurrentAsync(ct) is { } model
-                ? Json(StatusCodes.Status200OK, model)
-                : Json(StatusCodes.Status404NotFound, new { error = "no model is published yet" }));
-        api.MapGet("/models/{id}", async (string id, ModelRegistry models, CancellationToken ct) =>
-            await models.DescribeAsync(id, ct) is { } model
-                ? Json(StatusCodes.Status200OK, model)
-                : Json(StatusCodes.Status404NotFound, new { error = $"no model '{id}'" }));
-        api.MapGet("/models/{id}/report/{file?}", async (string id, string? file, ModelRegistry models, HttpResponse response, CancellationToken ct) =>
-        {
-            if (await models.ReadReportFileAsync(id, file, ct) is not { } report)
-                return Json(StatusCodes.Status404NotFound, new { error = $"no report file '{file ?? "report.html"}' for model '{id}'" });
-            foreach (var (name, value) in report.Headers.Where(h => h.Key != "Content-Type")) response.Headers[name] = value;
-            return Results.Bytes(report.Content.ToMemory(), report.ContentType);
-        });
+        keyed.MapGet(FlowersApi.Routes.TrainingRun, async (string id, DurableTaskClient client, CancellationToken ct) =>
+            Result(await FlowersApi.GetTrainingRunAsync(client, id, ct)));
+        keyed.MapGet(FlowersApi.Routes.CurrentModel, async (FlowersApi flowers, CancellationToken ct) =>
+            Result(await flowers.GetCurrentModelAsync(ct)));
+        keyed.MapGet(FlowersApi.Routes.Model, async (string id, FlowersApi flowers, CancellationToken ct) =>
+            Result(await flowers.GetModelAsync(id, ct)));
+        keyed.MapGet(FlowersApi.Routes.ModelReport, async (string id, string? file, FlowersApi flowers, CancellationToken ct) =>
+            Result(await flowers.GetModelReportAsync(id, file, ct)));
     }
 
-    /// <summary>202 with the run's id and where to watch it, like Durable Functions' check-status response.</summary>
-    private static IResult CheckStatus(HttpRequest request, string id)
+    /// <summary>Core's answer as an ASP.NET Core result.</summary>
+    private static IResult Result(ApiAnswer answer) => new AnswerResult(answer);
+
+    private sealed class AnswerResult(ApiAnswer answer) : IResult
     {
-        var status = $"{request.Scheme}://{request.Host}/api/training/{Uri.EscapeDataString(id)}";
-        request.HttpContext.Response.Headers.Location = status;
-        return Json(StatusCodes.Status202Accepted, new { id, statusQueryGetUri = status });
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            var response = context.Response;
+            response.StatusCode = answer.Status;
+            foreach (var (name, value) in answer.Headers) response.Headers[name] = value;
+            response.ContentLength = answer.Body.ToMemory().Length;
+            await response.Body.WriteAsync(answer.Body.ToMemory(), context.RequestAborted);
+        }
     }
-
-    private static IResult Json(int status, object body) => Results.Json(body, BlobJson.Options, statusCode: status);
 
     private static bool HasKey(HttpRequest request, string key)
     {

@@ -13,7 +13,7 @@ namespace Flowers.Pipeline;
 public static class TrainingPipeline
 {
     /// <summary>
-    /// Registers storage, the model registry, the featurizers, the activities and the labeller.
+    /// Registers storage, the model registry, the featurizers, the activities, the labeller and the HTTP API.
     /// The caller registers the <see cref="Azure.Storage.Blobs.BlobServiceClient"/> and logging.
     /// </summary>
     public static IServiceCollection AddTrainingPipeline(this IServiceCollection services,
@@ -28,6 +28,7 @@ public static class TrainingPipeline
         services.AddSingleton<UploadLabeller>();
         services.AddSingleton<ModelWarmup>();
         services.AddSingleton<TrainingRuns>();
+        services.AddSingleton<Flowers.Api.FlowersApi>();
         services.AddSingleton<IngestActivity>();
         services.AddSingleton<SplitManifests>();
         services.AddSingleton<RecentFeatureShards>();
