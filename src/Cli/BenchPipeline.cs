@@ -256,7 +256,7 @@ sealed class HostProcess : IAsyncDisposable
 
     public static Task<HostProcess> StartAsync(string repositoryRoot, string connection)
     {
-        var port = Azurite.FreePort();
+        var port = Loopback.FreePort();
         var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var self = Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -78,13 +78,4 @@ public sealed class HostProcess : IAsyncDisposable
         await KillAsync();
         _process.Dispose();
     }
-
-    public static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }
