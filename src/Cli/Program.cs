@@ -6,5 +6,4 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(LabelCommand.Create());
 root.Subcommands.Add(HostCommand.Create());
 root.Subcommands.Add(QuickstartCommand.Create());
-root.Add(BenchCommand.Create());
 return CommandRunner.Run(root, args);

@@ -23,7 +23,7 @@ public sealed class KillAndRestartTests : IAsyncLifetime
         var photos = LocalRun.PhotoFolder(perClass: 24);
 
         string id;
-        await using (var host = HostProcess.Start(_azurite.ConnectionString, LocalRun.Key, port))
+        await using (var host = HostProcess.Start(_azurite.ConnectionString, LocalRun.Key, port, Path.GetTempPath()))
         {
             await host.WaitForHealthAsync();
             id = await client.StartTrainingAsync(new { source = photos, shardSize = 4 });
@@ -33,7 +33,7 @@ public sealed class KillAndRestartTests : IAsyncLifetime
             Assert.Equal("Running", midway.RuntimeStatus);
         }   // killed
 
-        await using var restarted = HostProcess.Start(_azurite.ConnectionString, LocalRun.Key, port);
+        await using var restarted = HostProcess.Start(_azurite.ConnectionString, LocalRun.Key, port, Path.GetTempPath());
         await restarted.WaitForHealthAsync();
         var run = await LocalRun.WaitAsync(client, id, TimeSpan.FromMinutes(5));
         Assert.True(run.RuntimeStatus == "Completed", $"{run.RuntimeStatus}: {run.Error}");
