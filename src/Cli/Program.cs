@@ -6,5 +6,5 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(LabelCommand.Create());
 root.Subcommands.Add(HostCommand.Create());
 root.Subcommands.Add(QuickstartCommand.Create());
-root.Add(BenchCommand.Create());
+root.Subcommands.Add(AzuriteCommand.Create());
 return CommandRunner.Run(root, args);

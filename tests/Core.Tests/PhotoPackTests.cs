@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Flowers.Storage;
+using Flowers.Testing;
 using Flowers.Tests.Acquire;
 
 namespace Flowers.Tests;

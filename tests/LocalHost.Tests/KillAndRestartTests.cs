@@ -10,7 +10,7 @@ namespace Flowers.LocalHost.Tests;
 /// </summary>
 public sealed class KillAndRestartTests : IAsyncLifetime
 {
-    private AzuriteInstance _azurite = null!;
+    private Azurite _azurite = null!;
 
     public async Task InitializeAsync() => _azurite = await AzuriteInstance.StartNewAsync();
     public async Task DisposeAsync() => await _azurite.DisposeAsync();
@@ -18,12 +18,12 @@ public sealed class KillAndRestartTests : IAsyncLifetime
     [Fact]
     public async Task A_run_survives_the_host_being_killed_mid_fan_out()
     {
-        var port = HostProcess.FreePort();
+        var port = Loopback.FreePort();
         var client = LocalRun.Client(new Uri($"http://127.0.0.1:{port}/"), _azurite.ConnectionString);
         var photos = LocalRun.PhotoFolder(perClass: 24);
 
         string id;
-        await using (var host = HostProcess.Start(_azurite.ConnectionString, LocalRun.Key, port))
+        await using (var host = HostProcess.Start(_azurite.ConnectionString, LocalRun.Key, port, Path.GetTempPath()))
         {
             await host.WaitForHealthAsync();
             id = await client.StartTrainingAsync(new { source = photos, shardSize = 4 });
@@ -33,7 +33,7 @@ public sealed class KillAndRestartTests : IAsyncLifetime
             Assert.Equal("Running", midway.RuntimeStatus);
         }   // killed
 
-        await using var restarted = HostProcess.Start(_azurite.ConnectionString, LocalRun.Key, port);
+        await using var restarted = HostProcess.Start(_azurite.ConnectionString, LocalRun.Key, port, Path.GetTempPath());
         await restarted.WaitForHealthAsync();
         var run = await LocalRun.WaitAsync(client, id, TimeSpan.FromMinutes(5));
         Assert.True(run.RuntimeStatus == "Completed", $"{run.RuntimeStatus}: {run.Error}");

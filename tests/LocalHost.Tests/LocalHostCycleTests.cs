@@ -12,7 +12,7 @@ namespace Flowers.LocalHost.Tests;
 /// </summary>
 public sealed class LocalHostCycleTests : IAsyncLifetime
 {
-    private AzuriteInstance _azurite = null!;
+    private Azurite _azurite = null!;
     private FlowersLocalHost _host = null!;
 
     public async Task InitializeAsync()

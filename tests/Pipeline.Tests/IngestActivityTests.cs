@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Azure;
 using Azure.Storage.Blobs;
 using Flowers.Acquire;
+using Flowers.LocalHost;
 using Flowers.Split;
 using Flowers.Storage;
 using Flowers.Testing;
@@ -15,7 +16,7 @@ namespace Flowers.Pipeline.Tests;
 /// <summary>An Azurite of its own, private sources allowed (the archive is served on 127.0.0.1), and a zip of synthetic photos served over HTTP.</summary>
 public sealed class ServedDataset : IAsyncLifetime
 {
-    public AzuriteInstance Azurite { get; private set; } = null!;
+    public Azurite Azurite { get; private set; } = null!;
     public StorageTraffic Traffic { get; } = new();
     public ServiceProvider Services { get; private set; } = null!;
     public string Url { get; private set; } = "";

@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Storage.Blobs;
 using Flowers.Evaluate;
 using Flowers.Featurize;
+using Flowers.LocalHost;
 using Flowers.Package;
 using Flowers.Storage;
 using Flowers.Testing;
@@ -16,7 +17,7 @@ public static class PipelineServices
     /// <summary>One set of ONNX sessions for every test class in the process (as one app process has one).</summary>
     private static readonly FeaturizerCatalog Featurizers = new(new FeaturizerOptions());
 
-    public static ServiceProvider Build(AzuriteInstance azurite, StorageTraffic traffic, TrainingSettings? settings = null)
+    public static ServiceProvider Build(Azurite azurite, StorageTraffic traffic, TrainingSettings? settings = null)
     {
         var options = new BlobClientOptions();
         options.AddPolicy(traffic, HttpPipelinePosition.PerCall);

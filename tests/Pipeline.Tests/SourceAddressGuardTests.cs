@@ -1,4 +1,5 @@
 using System.Net;
+using Flowers.LocalHost;
 
 namespace Flowers.Pipeline.Tests;
 
@@ -9,7 +10,7 @@ public class SourceAddressGuardTests
     public async Task The_guarded_client_refuses_loopback_and_connects_when_allowed()
     {
         using var listener = new HttpListener();
-        var port = FreePort();
+        var port = Loopback.FreePort();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
         var serving = Task.Run(async () =>
@@ -28,12 +29,5 @@ public class SourceAddressGuardTests
         using var allowing = SourceAddressGuard.CreateClient(allowPrivate: true);
         Assert.Equal("ok", await allowing.GetStringAsync($"http://127.0.0.1:{port}/x"));
         await serving;
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }

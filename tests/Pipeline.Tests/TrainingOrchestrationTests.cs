@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs;
 using Flowers.Evaluate;
+using Flowers.LocalHost;
 using Flowers.Report;
 using Flowers.Runs;
 using Flowers.Storage;
@@ -16,7 +17,7 @@ namespace Flowers.Pipeline.Tests;
 /// </summary>
 public sealed class PipelineHost : IAsyncLifetime
 {
-    public AzuriteInstance Azurite { get; private set; } = null!;
+    public Azurite Azurite { get; private set; } = null!;
     public StorageTraffic Traffic { get; } = new();
     public ServiceProvider Services { get; private set; } = null!;
     public DurableTaskTestHost Durable { get; private set; } = null!;

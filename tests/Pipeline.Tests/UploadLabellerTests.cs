@@ -1,6 +1,7 @@
 using Azure.Storage.Blobs;
 using Flowers.Featurize;
 using Flowers.Labelling;
+using Flowers.LocalHost;
 using Flowers.Storage;
 using Flowers.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ namespace Flowers.Pipeline.Tests;
 /// <summary>One Azurite of its own, with a model trained on synthetic photos published in it.</summary>
 public sealed class PublishedModelStorage : IAsyncLifetime
 {
-    public AzuriteInstance Azurite { get; private set; } = null!;
+    public Azurite Azurite { get; private set; } = null!;
     public StorageTraffic Traffic { get; } = new();
     public ServiceProvider Services { get; private set; } = null!;
     public string ModelId { get; } = "synthetic-shapes-1";
@@ -117,7 +118,7 @@ public class UploadLabellerTests(PublishedModelStorage storage) : IClassFixture<
 /// <summary>An Azurite of its own with no model published at first.</summary>
 public sealed class EmptyStorage : IAsyncLifetime
 {
-    public AzuriteInstance Azurite { get; private set; } = null!;
+    public Azurite Azurite { get; private set; } = null!;
     public StorageTraffic Traffic { get; } = new();
     public ServiceProvider Services { get; private set; } = null!;
 

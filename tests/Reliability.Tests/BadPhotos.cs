@@ -1,6 +1,5 @@
 using SkiaSharp;
-using Decoder = Flowers.Tests.Featurize.SyntheticPhotos;
-using Drawn = Flowers.Testing.SyntheticPhotos;
+using Flowers.Testing;
 
 namespace Flowers.Reliability.Tests;
 
@@ -13,7 +12,7 @@ internal static class BadPhotos
     /// <summary>File name, bytes: none of them can be featurized.</summary>
     public static IReadOnlyList<(string Name, byte[] Bytes)> Unreadable()
     {
-        var jpeg = Drawn.Jpeg("circle", 900, size: 160);
+        var jpeg = SyntheticPhotos.Jpeg("circle", 900, size: 160);
         var random = new byte[4096];
         new Random(11).NextBytes(random);
         random[0] = 0x42;
@@ -24,27 +23,27 @@ internal static class BadPhotos
             ("random-bytes.jpg", random),
             ("text-named-as-photo.jpg", "daisy,rose\nthis is a CSV, not a photo\n"u8.ToArray()),
             ("document-named-as-photo.jpg", Pdf()),
-            ("bomb-50000x50000.png", Decoder.PngHeaderOnly(50000, 50000)),
+            ("bomb-50000x50000.png", SyntheticPhotos.PngHeaderOnly(50000, 50000)),
         ];
     }
 
     /// <summary>File name, bytes, class drawn: unusual but real photos that must be read.</summary>
     public static IReadOnlyList<(string Name, byte[] Bytes, string Class)> Readable()
     {
-        using var circle = SKBitmap.Decode(Drawn.Jpeg("circle", 901));
-        using var square = SKBitmap.Decode(Drawn.Jpeg("square", 902));
-        using var stripes = SKBitmap.Decode(Drawn.Jpeg("stripes", 903));
+        using var circle = SKBitmap.Decode(SyntheticPhotos.Jpeg("circle", 901));
+        using var square = SKBitmap.Decode(SyntheticPhotos.Jpeg("square", 902));
+        using var stripes = SKBitmap.Decode(SyntheticPhotos.Jpeg("stripes", 903));
         using var gray = Converted(square, SKColorType.Gray8, SKAlphaType.Opaque);
         using var wide = Converted(circle, SKColorType.Rgba16161616, SKAlphaType.Premul);
-        using var stored = Decoder.RotatedCounterClockwise(stripes);
+        using var stored = SyntheticPhotos.RotatedCounterClockwise(stripes);
         return
         [
-            ("grayscale.png", Decoder.Encode(gray, SKEncodedImageFormat.Png), "square"),
-            ("sixteen-bit.png", Decoder.Encode(wide, SKEncodedImageFormat.Png), "circle"),
-            ("animated.gif", Decoder.Gif(40, 40, SKColors.Blue, SKColors.Red), "stripes"),
-            ("exif-upright.jpg", Decoder.Encode(stripes, SKEncodedImageFormat.Jpeg, 95), "stripes"),
-            ("exif-rotated.jpg", Decoder.WithExifOrientation(Decoder.Encode(stored, SKEncodedImageFormat.Jpeg, 95), 6), "stripes"),
-            ("Blüte mit Leerzeichen 🌷 ünïcödé.jpg", Drawn.Jpeg("circle", 904), "circle"),
+            ("grayscale.png", SyntheticPhotos.Encode(gray, SKEncodedImageFormat.Png), "square"),
+            ("sixteen-bit.png", SyntheticPhotos.Encode(wide, SKEncodedImageFormat.Png), "circle"),
+            ("animated.gif", SyntheticPhotos.Gif(40, 40, SKColors.Blue, SKColors.Red), "stripes"),
+            ("exif-upright.jpg", SyntheticPhotos.Encode(stripes, SKEncodedImageFormat.Jpeg, 95), "stripes"),
+            ("exif-rotated.jpg", SyntheticPhotos.WithExifOrientation(SyntheticPhotos.Encode(stored, SKEncodedImageFormat.Jpeg, 95), 6), "stripes"),
+            ("Blüte mit Leerzeichen 🌷 ünïcödé.jpg", SyntheticPhotos.Jpeg("circle", 904), "circle"),
             ("cmyk-adobe.jpg", CmykPhotoTests.Asset("cmyk-circle.jpg"), "circle"),   // made with ImageMagick (Assets/README.md)
         ];
     }

@@ -5,7 +5,6 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Flowers.Labelling;
 using Flowers.LocalHost;
-using Flowers.LocalHost.Tests;
 using Flowers.Pipeline;
 using Flowers.Storage;
 using Flowers.Testing;
@@ -22,7 +21,7 @@ namespace Flowers.Reliability.Tests;
 public sealed partial class LoadTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const long MemoryBound = 1L << 30;
-    private AzuriteInstance _azurite = null!;
+    private Azurite _azurite = null!;
     private readonly string _trainingPhotos = LocalHostRun.PhotoFolder(perClass: 8);
 
     public async Task InitializeAsync() => _azurite = await AzuriteInstance.StartNewAsync();
@@ -40,7 +39,7 @@ public sealed partial class LoadTests(Xunit.Abstractions.ITestOutputHelper outpu
     public async Task Every_upload_of_a_burst_is_labelled_exactly_once_and_the_host_memory_is_bounded()
     {
         var count = int.TryParse(Environment.GetEnvironmentVariable("FLOWERS_LOAD_UPLOADS"), out var n) && n > 0 ? n : 1000;
-        await using var host = HostProcess.Start(_azurite.ConnectionString, LocalHostRun.Key, HostProcess.FreePort(),
+        await using var host = HostProcess.Start(_azurite.ConnectionString, LocalHostRun.Key, Loopback.FreePort(), Path.GetTempPath(),
             verbose: true, keep: line => line.Contains("Labelled ", StringComparison.Ordinal));
         await host.WaitForHealthAsync();
         var blobs = new BlobServiceClient(_azurite.ConnectionString);

@@ -15,13 +15,13 @@ public sealed class LocalHostRun : IAsyncDisposable
 {
     public const string Key = "reliability-function-key";
 
-    public required AzuriteInstance Azurite { get; init; }
+    public required Azurite Azurite { get; init; }
     public required FlowersLocalHost Host { get; init; }
     public required CapturedLogs Logs { get; init; }
     public PipelineClient Client => new(new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) }, Key,
         new BlobServiceClient(Azurite.ConnectionString));
 
-    public static async Task<LocalHostRun> StartAsync(string taskHub, AzuriteInstance? azurite = null)
+    public static async Task<LocalHostRun> StartAsync(string taskHub, Azurite? azurite = null)
     {
         azurite ??= await AzuriteInstance.StartNewAsync();
         var logs = new CapturedLogs();

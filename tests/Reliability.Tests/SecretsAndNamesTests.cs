@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs;
 using Flowers.Labelling;
+using Flowers.LocalHost;
 using Flowers.Storage;
 using Flowers.Testing;
 
@@ -30,7 +31,7 @@ public sealed class SecretsAndNamesTests(BadPhotoRun fixture, Xunit.Abstractions
         }
         Assert.Contains(seen, page => page.Contains("<html", StringComparison.OrdinalIgnoreCase));
 
-        var keyPart = AzuriteInstance.AccountKey[..24];
+        var keyPart = Azurite.AccountKey[..24];
         Assert.DoesNotContain(seen, line => line.Contains(keyPart, StringComparison.Ordinal));
         Assert.DoesNotContain(seen, line => line.Contains("AccountKey=", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(seen, line => line.Contains(LocalHostRun.Key, StringComparison.Ordinal));

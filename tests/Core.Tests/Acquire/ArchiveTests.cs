@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using Flowers.Acquire;
+using Flowers.Testing;
 
 namespace Flowers.Tests.Acquire;
 

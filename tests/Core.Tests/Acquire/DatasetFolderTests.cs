@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Flowers.Acquire;
+using Flowers.Testing;
 
 namespace Flowers.Tests.Acquire;
 

@@ -1,4 +1,5 @@
 using Flowers.Acquire;
+using Flowers.Testing;
 
 namespace Flowers.Tests.Acquire;
 

@@ -69,7 +69,7 @@ public class GoldenFeaturesTests(FeaturizerFixture fixture, Xunit.Abstractions.I
             if (actual[i] == expected[i]) identical++;
             maxDifference = Math.Max(maxDifference, Math.Abs(actual[i] - expected[i]));
         }
-        var cosine = SyntheticPhotos.Cosine(actual, expected);
+        var cosine = Similarity.Cosine(actual, expected);
         output.WriteLine($"{name} {precision}: cosine {cosine:0.0000000}, {identical}/{actual.Length} values identical, max |d| {maxDifference:g3}");
         Assert.True(cosine >= least, $"{name}: {precision} features at cosine {cosine:0.000000} to the golden ones (at least {least} expected): "
             + $"this CPU ({CpuKernels.Describe()}) computes other features than the one they were made on");

@@ -1,4 +1,5 @@
 using Flowers.Featurize;
+using Flowers.Testing;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
@@ -45,7 +46,7 @@ public class MlNetEqualityTests(FeaturizerFixture fixture, Xunit.Abstractions.IT
         {
             var ours = featurizer.Featurize(photos[i]).Views[0].AsSpan(featurizer.Dimension - 512);
             Assert.Equal(512, reference[i].Length);
-            var cosine = SyntheticPhotos.Cosine(ours, reference[i]);
+            var cosine = Similarity.Cosine(ours, reference[i]);
             output.WriteLine($"{names[i]}: cosine {cosine:0.0000000}");
             Assert.True(cosine >= 0.999, $"{names[i]}: cosine {cosine:0.000000} to ML.NET's features");
         }
@@ -85,7 +86,7 @@ public class MlNetEqualityTests(FeaturizerFixture fixture, Xunit.Abstractions.IT
             var float32 = fixture.Float32.Featurize(photos[i]);
             for (var v = 0; v < int8.Views.Length; v++)
             {
-                var cosine = SyntheticPhotos.Cosine(int8.Views[v], float32.Views[v]);
+                var cosine = Similarity.Cosine(int8.Views[v], float32.Views[v]);
                 output.WriteLine($"{names[i]} view {v}: cosine {cosine:0.0000000}");
                 Assert.True(cosine >= least, $"{names[i]} view {v}: cosine {cosine:0.000000} of 8-bit to float features");
                 cosines.Add(cosine);

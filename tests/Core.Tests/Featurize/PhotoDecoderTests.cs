@@ -1,4 +1,5 @@
 using Flowers.Featurize;
+using Flowers.Testing;
 using SkiaSharp;
 
 namespace Flowers.Tests.Featurize;
@@ -93,7 +94,7 @@ public class PhotoDecoderTests
         var big224 = new PhotoDecoder(224).Decode(SyntheticPhotos.Encode(big, SKEncodedImageFormat.Jpeg));
         var small224 = new PhotoDecoder(224).Decode(SyntheticPhotos.Encode(small, SKEncodedImageFormat.Jpeg));
         Assert.Equal((2400, 1800), (big224.SourceWidth, big224.SourceHeight));
-        Assert.True(SyntheticPhotos.MeanAbsoluteDifference(big224.Rgba, small224.Rgba) < 6);
+        Assert.True(Similarity.MeanAbsoluteDifference(big224.Rgba, small224.Rgba) < 6);
     }
 
     [Theory]
@@ -108,10 +109,10 @@ public class PhotoDecoderTests
         var expected = decoder.Decode(SyntheticPhotos.Encode(upright, SKEncodedImageFormat.Jpeg, 100));
         var actual = decoder.Decode(jpeg);
         Assert.Equal((96, 64), (actual.SourceWidth, actual.SourceHeight));
-        Assert.True(SyntheticPhotos.MeanAbsoluteDifference(expected.Rgba, actual.Rgba) < 4,
-            $"orientation {orientation}: {SyntheticPhotos.MeanAbsoluteDifference(expected.Rgba, actual.Rgba):0.0}");
+        Assert.True(Similarity.MeanAbsoluteDifference(expected.Rgba, actual.Rgba) < 4,
+            $"orientation {orientation}: {Similarity.MeanAbsoluteDifference(expected.Rgba, actual.Rgba):0.0}");
         if (orientation != 1) // and the test can tell: ignoring the tag would give another picture
-            Assert.True(SyntheticPhotos.MeanAbsoluteDifference(expected.Rgba, decoder.Decode(SyntheticPhotos.Encode(stored, SKEncodedImageFormat.Jpeg, 100)).Rgba) > 15);
+            Assert.True(Similarity.MeanAbsoluteDifference(expected.Rgba, decoder.Decode(SyntheticPhotos.Encode(stored, SKEncodedImageFormat.Jpeg, 100)).Rgba) > 15);
     }
 
     static SKBitmap Stored(SKBitmap upright, ushort orientation)

@@ -1,4 +1,5 @@
 using Flowers.Featurize;
+using Flowers.Testing;
 using SkiaSharp;
 
 namespace Flowers.Tests.Featurize;
@@ -32,7 +33,7 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
     {
         var a = featurizer.Featurize(Jpeg(1)).Views[0];
         Assert.Equal(a, featurizer.Featurize(Jpeg(1)).Views[0]);
-        Assert.True(SyntheticPhotos.Cosine(a, featurizer.Featurize(Jpeg(5)).Views[0]) < 0.98);
+        Assert.True(Similarity.Cosine(a, featurizer.Featurize(Jpeg(5)).Views[0]) < 0.98);
     }
 
     [Fact]
@@ -41,8 +42,8 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
         var pixels = featurizer.Decoder.Decode(Jpeg(2));
         var views = featurizer.Featurize(pixels).Views;
         var mirrored = featurizer.Featurize(pixels.Mirrored()).Views[0];
-        Assert.True(SyntheticPhotos.Cosine(views[1], mirrored) > 0.99999);
-        Assert.True(SyntheticPhotos.Cosine(views[0], views[1]) < 0.9999, "the mirrored view should differ");
+        Assert.True(Similarity.Cosine(views[1], mirrored) > 0.99999);
+        Assert.True(Similarity.Cosine(views[0], views[1]) < 0.9999, "the mirrored view should differ");
     }
 
     [Fact]
@@ -56,8 +57,8 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
         var tagged = featurizer.Featurize(SyntheticPhotos.WithExifOrientation(storedJpeg, 6)).Views[0];
         var ignored = featurizer.Featurize(storedJpeg).Views[0];
 
-        var withTag = SyntheticPhotos.Cosine(expected, tagged);
-        var withoutTag = SyntheticPhotos.Cosine(expected, ignored);
+        var withTag = Similarity.Cosine(expected, tagged);
+        var withoutTag = Similarity.Cosine(expected, ignored);
         Assert.True(withTag > 0.99, $"cosine to upright {withTag:0.0000}");
         Assert.True(withoutTag < withTag - 0.01, $"rotated photo without the tag should differ more ({withoutTag:0.0000} vs {withTag:0.0000})");
     }
@@ -80,7 +81,7 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
         Assert.All(outcomes.Where(o => o.Succeeded), o => Assert.Null(o.Error));
         Assert.Equal(4, outcomes.Count(o => o.Succeeded));
         var single = featurizer.Featurize(Jpeg(2)).Views[0];
-        Assert.True(SyntheticPhotos.Cosine(single, outcomes[2].Features!.Views[0]) > 0.99999);
+        Assert.True(Similarity.Cosine(single, outcomes[2].Features!.Views[0]) > 0.99999);
         Assert.Equal(outcomes[0].Features!.Views[0], outcomes[6].Features!.Views[0]);
     }
 
@@ -168,7 +169,7 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
         var at224 = featurizer.Featurize(Jpeg(1)).Views[0].AsSpan(448);
         Assert.Single(at128.Views);
         // The same picture at another scale: related, not equal.
-        var cosine = SyntheticPhotos.Cosine(at128.Views[0], at224);
+        var cosine = Similarity.Cosine(at128.Views[0], at224);
         Assert.InRange(cosine, 0.6, 0.9999);
     }
 
@@ -183,7 +184,7 @@ public class PhotoFeaturizerTests(FeaturizerFixture fixture)
             .ToDictionary(o => o.Key, o => o.Features?.Views[0] ?? throw new Xunit.Sdk.XunitException($"{o.Key}: {o.Error}"));
         var centroids = train.GroupBy(p => p.Class).ToDictionary(g => g.Key,
             g => Enumerable.Range(0, 960).Select(i => g.Average(p => features[p.Path][i])).Select(x => (float)x).ToArray());
-        var correct = test.Count(p => centroids.MaxBy(c => SyntheticPhotos.Cosine(features[p.Path], c.Value)).Key == p.Class);
+        var correct = test.Count(p => centroids.MaxBy(c => Similarity.Cosine(features[p.Path], c.Value)).Key == p.Class);
         Assert.True(correct >= test.Count / 2, $"{correct} of {test.Count} nearest-centroid guesses right");
     }
 }

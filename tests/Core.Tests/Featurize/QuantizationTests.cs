@@ -1,4 +1,5 @@
 using Flowers.Featurize;
+using Flowers.Testing;
 using Onnx;
 
 namespace Flowers.Tests.Featurize;

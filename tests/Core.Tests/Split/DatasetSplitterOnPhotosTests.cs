@@ -1,5 +1,6 @@
 using Flowers.Acquire;
 using Flowers.Split;
+using Flowers.Testing;
 using Flowers.Tests.Acquire;
 
 namespace Flowers.Tests.Split;

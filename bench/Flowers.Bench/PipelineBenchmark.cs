@@ -7,7 +7,7 @@ using Flowers.LocalHost;
 using Flowers.Storage;
 using Spectre.Console;
 
-namespace Flowers.Cli;
+namespace Flowers.Bench;
 
 /// <summary>How many photos the labelling figures use.</summary>
 public sealed record PipelineBenchSettings(int Uploads, int Burst);
@@ -110,8 +110,8 @@ static class PipelineBenchmark
 
     static async Task TrainAsync(BenchContext context, string source, Azurite azurite, Samples s)
     {
-        await using var host = await HostProcess.StartAsync(context.RepoRoot!, azurite.ConnectionString);
-        await host.WaitHealthyAsync();
+        await using var host = StartHost(context, azurite);
+        await host.WaitForHealthAsync();
         var request = new { source };   // the default shard size, as a user gets it
         foreach (var samples in new[] { s.Cold, s.Warm })
         {
@@ -137,7 +137,7 @@ static class PipelineBenchmark
             if (samples == s.Cold)
                 context.Console.MarkupLineInterpolated($"      CPU: host {s.HostCpu[^1]:0.0} s, Azurite {(s.AzuriteCpu.Count > 0 ? s.AzuriteCpu[^1] : double.NaN):0.0} s");
         }
-        s.RssTraining.Add(host.PeakRssMiB());
+        s.RssTraining.Add(PeakRssMiB(host));
     }
 
     const int ColdStartsPerRepeat = 3;
@@ -158,7 +158,7 @@ static class PipelineBenchmark
             var waiting = $"{batch}/cold{k}-{Path.GetFileName(photo)}";
             await storage.Uploads.GetBlobClient(waiting).UploadAsync(photo);
             var clock = Stopwatch.StartNew();
-            last = await HostProcess.StartAsync(context.RepoRoot!, azurite.ConnectionString);
+            last = StartHost(context, azurite);
             if (await WaitForLabelAsync(storage, waiting, TimeSpan.FromSeconds(120)) is null) s.LabelFailures++;
             s.ColdStart.Add(clock.Elapsed.TotalSeconds);
             context.Console.MarkupLineInterpolated($"    cold start to first label: {s.ColdStart[^1]:0.00} s");
@@ -188,8 +188,15 @@ static class PipelineBenchmark
         s.LabelFailures += results.Count - labelled;
         s.BurstRate.Add(labelled / burstClock.Elapsed.TotalSeconds);
         context.Console.MarkupLineInterpolated($"    burst: {labelled}/{burst.Count} labelled, {s.BurstRate[^1]:0.0} photos/s");
-        s.RssLabelling.Add(host.PeakRssMiB());
+        s.RssLabelling.Add(PeakRssMiB(host));
     }
+
+    /// <summary>`flowers host` on the bench's Azurite and a free port, with a key of its own.</summary>
+    static HostProcess StartHost(BenchContext context, Azurite azurite) =>
+        HostProcess.Start(azurite.ConnectionString, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Loopback.FreePort(), context.RepoRoot!);
+
+    /// <summary>The host's high-water mark of resident memory, MiB; NaN where /proc is not there.</summary>
+    static double PeakRssMiB(HostProcess host) => host.PeakResidentBytes() is { } bytes ? bytes / 1048576.0 : double.NaN;
 
     /// <summary>Polls labels/{name}.json every 20 ms; null when it is not written (or is an error) within the timeout.</summary>
     static async Task<LabelResult?> WaitForLabelAsync(FlowersStorage storage, string upload, TimeSpan timeout)
@@ -222,108 +229,5 @@ static class PipelineBenchmark
             File.Copy(photo, Path.Combine(root, label, Path.GetFileName(photo)));
         }
         return root;
-    }
-}
-
-/// <summary>`flowers host` as a child process on the bench's Azurite and a free port, with a key of its own.</summary>
-sealed class HostProcess : IAsyncDisposable
-{
-    readonly Process _process;
-    HttpClient _http;
-    readonly Queue<string> _output = new();
-
-    HostProcess(Process process, HttpClient http, PipelineClient client)
-    {
-        _process = process;
-        _http = http;
-        Client = client;
-    }
-
-    public PipelineClient Client { get; private set; }
-
-    /// <summary>The last lines the host wrote, for the message when it fails.</summary>
-    public string OutputTail { get { lock (_output) return string.Join(Environment.NewLine, _output); } }
-
-    void Keep(string? line)
-    {
-        if (line is null) return;
-        lock (_output)
-        {
-            _output.Enqueue(line.Length > 400 ? line[..400] : line);
-            while (_output.Count > 20) _output.Dequeue();
-        }
-    }
-
-    public static Task<HostProcess> StartAsync(string repositoryRoot, string connection)
-    {
-        var port = Azurite.FreePort();
-        var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        var self = Environment.ProcessPath ?? "dotnet";
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flowers.dll"));
-        start.ArgumentList.Add("host");
-        start.Environment[StorageNames.Connection] = connection;
-        start.Environment["FLOWERS_HOST_URL"] = $"http://127.0.0.1:{port}";
-        start.Environment[FunctionKey.EnvironmentVariable] = key;
-        start.Environment["FLOWERS_ROOT"] = repositoryRoot;
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start flowers host");
-        var host = new HostProcess(process, http: null!, client: null!);
-        process.OutputDataReceived += (_, e) => host.Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => host.Keep(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(2) };
-        host._http = http;
-        // Training runs are timed by their recorded completion (TrainAsync), so polling as a user's client does is enough.
-        host.Client = new PipelineClient(http, key, new BlobServiceClient(connection));
-        return Task.FromResult(host);
-    }
-
-    public async Task WaitHealthyAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"flowers host exited with {_process.ExitCode}: {OutputTail}");
-            try
-            {
-                using var response = await _http.GetAsync("api/health");
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("flowers host did not answer api/health within 120 s");
-            await Task.Delay(50);
-        }
-    }
-
-    /// <summary>CPU time the host has used so far.</summary>
-    public TimeSpan ProcessorTime
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
-        }
-    }
-
-    /// <summary>The process's high-water mark of resident memory (VmHWM), MiB; NaN where /proc is not there.</summary>
-    public double PeakRssMiB()
-    {
-        var status = $"/proc/{_process.Id}/status";
-        if (!File.Exists(status)) return double.NaN;
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        catch (InvalidOperationException) { }
-        _process.Dispose();
-        _http.Dispose();
     }
 }

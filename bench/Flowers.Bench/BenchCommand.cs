@@ -6,7 +6,7 @@ using Flowers.Featurize;
 using Microsoft.ML.OnnxRuntime;
 using Spectre.Console;
 
-namespace Flowers.Cli;
+namespace Flowers.Bench;
 
 /// <summary>One measured figure of `flowers bench`: a median over repeats, and the target it must meet (if any).</summary>
 public sealed record BenchFigure(string Name, double Measured, string Unit, double? Target = null, IReadOnlyList<double>? Samples = null, bool AtMost = false)
