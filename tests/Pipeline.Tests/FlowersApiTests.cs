@@ -16,7 +16,7 @@ namespace Flowers.Pipeline.Tests;
 /// </summary>
 public sealed class ApiHost : IAsyncLifetime
 {
-    public AzuriteInstance Azurite { get; private set; } = null!;
+    public Flowers.LocalHost.Azurite Azurite { get; private set; } = null!;
     public ServiceProvider Services { get; private set; } = null!;
     public DurableTaskTestHost Durable { get; private set; } = null!;
     public DurableTaskClient Client => Durable.Client;
