@@ -11,15 +11,15 @@ namespace Flowers.Deployment.Tests;
 /// </summary>
 public sealed partial class ArmTemplate
 {
-    private readonly JsonObject template;
-    private readonly JsonObject arguments;
-    private readonly ArmTemplate? parent;
+    private readonly JsonObject _template;
+    private readonly JsonObject _arguments;
+    private readonly ArmTemplate? _parent;
 
     private ArmTemplate(JsonObject template, JsonObject arguments, ArmTemplate? parent, string name)
     {
-        this.template = template;
-        this.arguments = arguments;
-        this.parent = parent;
+        this._template = template;
+        this._arguments = arguments;
+        this._parent = parent;
         Name = name;
     }
 
@@ -31,7 +31,7 @@ public sealed partial class ArmTemplate
 
     /// <summary>Resources this template deploys (not <c>existing</c> references).</summary>
     public IEnumerable<JsonObject> Resources =>
-        (template["resources"] switch
+        (_template["resources"] switch
         {
             JsonArray array => array,
             JsonObject symbolic => symbolic.Select(entry => entry.Value), // languageVersion 2.0
@@ -70,28 +70,28 @@ public sealed partial class ArmTemplate
 
     public JsonNode? Output(string name)
     {
-        var output = template["outputs"]?[name];
+        var output = _template["outputs"]?[name];
         Assert.True(output is not null, $"{Name} has no output {name}");
         return Resolve(output["value"]);
     }
 
-    public IEnumerable<string> OutputNames => template["outputs"]?.AsObject().Select(o => o.Key) ?? [];
+    public IEnumerable<string> OutputNames => _template["outputs"]?.AsObject().Select(o => o.Key) ?? [];
 
-    public IEnumerable<string> ParameterNames => template["parameters"]?.AsObject().Select(p => p.Key) ?? [];
+    public IEnumerable<string> ParameterNames => _template["parameters"]?.AsObject().Select(p => p.Key) ?? [];
 
     /// <summary>The value a parameter has in this deployment: the parent's argument, else its default.</summary>
     public JsonNode? Parameter(string name)
     {
-        if (arguments[name] is JsonObject argument)
-            return parent!.Resolve(argument["value"]);
-        var declared = template["parameters"]?[name];
+        if (_arguments[name] is JsonObject argument)
+            return _parent!.Resolve(argument["value"]);
+        var declared = _template["parameters"]?[name];
         Assert.True(declared is not null, $"{Name} has no parameter {name}");
         return Resolve(declared["defaultValue"]);
     }
 
     public JsonNode? Variable(string name)
     {
-        var variables = template["variables"]?.AsObject();
+        var variables = _template["variables"]?.AsObject();
         Assert.True(variables is not null && variables.ContainsKey(name), $"{Name} has no variable {name}");
         return Resolve(variables[name]);
     }

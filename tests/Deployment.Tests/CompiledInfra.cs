@@ -8,14 +8,14 @@ public sealed class CompiledInfra : IDisposable
 {
     public const string Pattern = "infra/**/*.bicep";
 
-    private readonly Lazy<ToolResult> build;
-    private readonly Lazy<ArmTemplate> main;
+    private readonly Lazy<ToolResult> _build;
+    private readonly Lazy<ArmTemplate> _main;
 
     public CompiledInfra()
     {
         OutputDirectory = Directory.CreateTempSubdirectory("flowers-bicep-").FullName;
-        build = new(() => BicepCli.Run(Repository.Root, "build", "--pattern", Pattern, "--outdir", OutputDirectory));
-        main = new(() =>
+        _build = new(() => BicepCli.Run(Repository.Root, "build", "--pattern", Pattern, "--outdir", OutputDirectory));
+        _main = new(() =>
         {
             var result = Build;
             var path = Path.Combine(OutputDirectory, "main.json");
@@ -32,7 +32,7 @@ public sealed class CompiledInfra : IDisposable
         get
         {
             BicepCli.SkipUnlessSupported();
-            return build.Value;
+            return _build.Value;
         }
     }
 
@@ -42,7 +42,7 @@ public sealed class CompiledInfra : IDisposable
         get
         {
             BicepCli.SkipUnlessSupported();
-            return main.Value;
+            return _main.Value;
         }
     }
 

@@ -12,13 +12,13 @@ public sealed class PostDeployHookTests : IDisposable
     private const string BlobsKey = "Xk3_blobs-extension-key==";
     private const string PowerShellVersion = "7.6.9";
 
-    private readonly CompiledInfra infra;
-    private readonly string scratch = Directory.CreateTempSubdirectory("flowers-postdeploy-").FullName;
+    private readonly CompiledInfra _infra;
+    private readonly string _scratch = Directory.CreateTempSubdirectory("flowers-postdeploy-").FullName;
 
     public PostDeployHookTests(CompiledInfra infra)
     {
-        this.infra = infra;
-        Directory.CreateDirectory(Path.Combine(scratch, "bin"));
+        this._infra = infra;
+        Directory.CreateDirectory(Path.Combine(_scratch, "bin"));
         WriteExecutable("bin/az", """
             #!/bin/sh
             # Stands in for the Azure CLI: records each call, answers the key query.
@@ -33,7 +33,7 @@ public sealed class PostDeployHookTests : IDisposable
     // Discard port on loopback: the scripts' wake-up request is refused at once, nothing leaves the machine.
     private const string AppUrl = "http://127.0.0.1:9";
 
-    private string Log => Path.Combine(scratch, "az.log");
+    private string Log => Path.Combine(_scratch, "az.log");
 
     [SkippableFact]
     public void Shell_hook_points_event_grid_at_the_labelling_function_for_new_uploads()
@@ -101,7 +101,7 @@ public sealed class PostDeployHookTests : IDisposable
 
     private Dictionary<string, string?> HookEnvironment() => new()
     {
-        ["PATH"] = Path.Combine(scratch, "bin") + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
+        ["PATH"] = Path.Combine(_scratch, "bin") + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
         ["FAKE_AZ_LOG"] = Log,
         ["FAKE_BLOBS_KEY"] = BlobsKey,
         ["AZURE_SUBSCRIPTION_ID"] = "00000000-0000-0000-0000-000000000000",
@@ -114,7 +114,7 @@ public sealed class PostDeployHookTests : IDisposable
         ["LABELLING_FUNCTION_NAME"] = Output("LABELLING_FUNCTION_NAME"),
     };
 
-    private string Output(string name) => ArmTemplate.Text(infra.Main.Output(name))!;
+    private string Output(string name) => ArmTemplate.Text(_infra.Main.Output(name))!;
 
     private List<List<string>> AzCalls()
     {
@@ -134,11 +134,11 @@ public sealed class PostDeployHookTests : IDisposable
 
     private void WriteExecutable(string relativePath, string text)
     {
-        var path = Path.Combine(scratch, relativePath);
+        var path = Path.Combine(_scratch, relativePath);
         File.WriteAllText(path, text.ReplaceLineEndings("\n") + "\n");
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
-    public void Dispose() => Directory.Delete(scratch, recursive: true);
+    public void Dispose() => Directory.Delete(_scratch, recursive: true);
 }

@@ -16,12 +16,12 @@ public sealed class CaffePreprocessing
     static readonly ConcurrentDictionary<(string, int, bool), Lazy<CaffePreprocessing>> Loaded = new();
 
     /// <summary>B, G, R planes of Size x Size.</summary>
-    readonly float[] mean;
+    readonly float[] _mean;
 
     public int Size { get; }
     public bool PerPixelMean { get; }
 
-    CaffePreprocessing(int size, bool perPixelMean, float[] mean) => (Size, PerPixelMean, this.mean) = (size, perPixelMean, mean);
+    CaffePreprocessing(int size, bool perPixelMean, float[] mean) => (Size, PerPixelMean, this._mean) = (size, perPixelMean, mean);
 
     public static string OnnxPath(string modelDirectory) => Path.Combine(modelDirectory, "ResNetPrepOnnx", "ResNetPreprocess.onnx");
 
@@ -62,7 +62,7 @@ public sealed class CaffePreprocessing
     public (float B, float G, float R) ChannelMeans()
     {
         var plane = Size * Size;
-        return (Average(mean.AsSpan(0, plane)), Average(mean.AsSpan(plane, plane)), Average(mean.AsSpan(2 * plane, plane)));
+        return (Average(_mean.AsSpan(0, plane)), Average(_mean.AsSpan(plane, plane)), Average(_mean.AsSpan(2 * plane, plane)));
     }
 
     /// <summary>Writes the network input for one photo (optionally mirrored left to right).</summary>
@@ -72,7 +72,7 @@ public sealed class CaffePreprocessing
         var plane = Size * Size;
         if (destination.Length < 3 * plane) throw new ArgumentException("destination too small", nameof(destination));
         var rgba = pixels.Rgba;
-        var m = mean.AsSpan();
+        var m = _mean.AsSpan();
         var b = destination[..plane];
         var g = destination.Slice(plane, plane);
         var r = destination.Slice(2 * plane, plane);

@@ -13,9 +13,9 @@ public sealed class LocalFeatureCache : IDisposable
     /// <summary>Above this many shard files a flush merges them into one.</summary>
     const int MergeAbove = 16;
 
-    readonly object gate = new();
-    Dictionary<string, PhotoFeatures>? items;
-    readonly Dictionary<string, PhotoFeatures> unsaved = [];
+    readonly object _gate = new();
+    Dictionary<string, PhotoFeatures>? _items;
+    readonly Dictionary<string, PhotoFeatures> _unsaved = [];
 
     public string FeaturizerId { get; }
     /// <summary>The folder of this featurizer's shards.</summary>
@@ -31,37 +31,37 @@ public sealed class LocalFeatureCache : IDisposable
         Directory = Path.Combine(directory, featurizerId);
     }
 
-    public int Count { get { lock (gate) return Items.Count; } }
+    public int Count { get { lock (_gate) return Items.Count; } }
 
     public bool TryGet(string contentHash, [MaybeNullWhen(false)] out PhotoFeatures features)
     {
-        lock (gate) return Items.TryGetValue(contentHash, out features);
+        lock (_gate) return Items.TryGetValue(contentHash, out features);
     }
 
     /// <exception cref="ArgumentException">The features' shape differs from what the cache already holds.</exception>
     public void Put(string contentHash, PhotoFeatures features)
     {
         ArgumentException.ThrowIfNullOrEmpty(contentHash);
-        lock (gate)
+        lock (_gate)
         {
             var existing = Items.Values.FirstOrDefault();
             if (existing is not null && (existing.Views.Length != features.Views.Length || existing.Dimension != features.Dimension))
                 throw new ArgumentException(
                     $"{contentHash}: {features.Views.Length} views of {features.Dimension} values do not fit a cache of {existing.Views.Length} x {existing.Dimension}");
             Items[contentHash] = features;
-            unsaved[contentHash] = features;
+            _unsaved[contentHash] = features;
         }
     }
 
     /// <summary>Writes what was put since the last flush to disk.</summary>
     public void Flush()
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (unsaved.Count == 0) return;
+            if (_unsaved.Count == 0) return;
             System.IO.Directory.CreateDirectory(Directory);
-            WriteShard(unsaved);
-            unsaved.Clear();
+            WriteShard(_unsaved);
+            _unsaved.Clear();
             var files = ShardFiles();
             if (files.Length > MergeAbove)
             {
@@ -73,7 +73,7 @@ public sealed class LocalFeatureCache : IDisposable
 
     public void Dispose() => Flush();
 
-    Dictionary<string, PhotoFeatures> Items => items ??= Load();
+    Dictionary<string, PhotoFeatures> Items => _items ??= Load();
 
     Dictionary<string, PhotoFeatures> Load()
     {

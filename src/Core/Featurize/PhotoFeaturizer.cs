@@ -12,32 +12,32 @@ public sealed class PhotoFeaturizer : IDisposable
 {
     // One session per concurrent run: on 2 cores, 2 sessions x 1 thread beat one shared session and one session of
     // 2 threads (whose spinning threads starve their neighbours).
-    readonly List<InferenceSession> sessions;   // guarded by itself: sessions join while the featurizer is in use
-    readonly ConcurrentQueue<InferenceSession> idle;
-    readonly Task joining;
-    bool disposed;   // guarded by sessions
-    readonly PhotoDecoder decoder;
-    readonly CaffePreprocessing preprocessing;
-    readonly SemaphoreSlim runs;
-    readonly RunOptions runOptions = new();
+    readonly List<InferenceSession> _sessions;   // guarded by itself: sessions join while the featurizer is in use
+    readonly ConcurrentQueue<InferenceSession> _idle;
+    readonly Task _joining;
+    bool _disposed;   // guarded by sessions
+    readonly PhotoDecoder _decoder;
+    readonly CaffePreprocessing _preprocessing;
+    readonly SemaphoreSlim _runs;
+    readonly RunOptions _runOptions = new();
 
     public FeaturizerOptions Options { get; }
     public string Id => Options.Id;
     /// <summary>Length of one view vector (960 multi-level, else 512).</summary>
     public int Dimension { get; }
     public int ViewCount => Options.ViewCount;
-    public PhotoDecoder Decoder => decoder;
+    public PhotoDecoder Decoder => _decoder;
 
     PhotoFeaturizer(FeaturizerOptions options, ResNet18Model model, InferenceSession first, CaffePreprocessing preprocessing)
     {
         Options = options;
-        sessions = [first];
-        idle = new ConcurrentQueue<InferenceSession>(sessions);
+        _sessions = [first];
+        _idle = new ConcurrentQueue<InferenceSession>(_sessions);
         Dimension = model.Dimension;
-        decoder = new PhotoDecoder(options.InputSize, options.Limits);
-        this.preprocessing = preprocessing;
-        runs = new SemaphoreSlim(1, options.ConcurrentRuns);
-        joining = options.ConcurrentRuns == 1 ? Task.CompletedTask
+        _decoder = new PhotoDecoder(options.InputSize, options.Limits);
+        this._preprocessing = preprocessing;
+        _runs = new SemaphoreSlim(1, options.ConcurrentRuns);
+        _joining = options.ConcurrentRuns == 1 ? Task.CompletedTask
             : Task.Run(() => JoinSessions(model, options.ConcurrentRuns - 1));
     }
 
@@ -83,13 +83,13 @@ public sealed class PhotoFeaturizer : IDisposable
             // featurizer goes on with the sessions it has.
             try { session = CreateSession(model, Options.IntraOpThreads, saveOptimized: false); }
             catch (OnnxRuntimeException) { return; }
-            lock (sessions)
+            lock (_sessions)
             {
-                if (disposed) { session.Dispose(); return; }
-                sessions.Add(session);
+                if (_disposed) { session.Dispose(); return; }
+                _sessions.Add(session);
             }
-            idle.Enqueue(session);
-            runs.Release();
+            _idle.Enqueue(session);
+            _runs.Release();
         }
     }
 
@@ -177,7 +177,7 @@ public sealed class PhotoFeaturizer : IDisposable
         var block = 3 * Options.InputSize * Options.InputSize;
         var input = new float[ViewCount * block];
         for (var v = 0; v < ViewCount; v++)
-            preprocessing.Write(pixels, mirrored: v == 1, input.AsSpan(v * block, block));
+            _preprocessing.Write(pixels, mirrored: v == 1, input.AsSpan(v * block, block));
         return input;
     }
 
@@ -186,9 +186,9 @@ public sealed class PhotoFeaturizer : IDisposable
 
     PhotoFeatures Infer(float[] input, int length)
     {
-        runs.Wait();
+        _runs.Wait();
         try { return Run(input, length); }
-        finally { runs.Release(); }
+        finally { _runs.Release(); }
     }
 
     /// <summary>
@@ -198,36 +198,36 @@ public sealed class PhotoFeaturizer : IDisposable
     /// </summary>
     (float[] Input, int Length) PrepareRented(ReadOnlySpan<byte> encodedPhoto)
     {
-        var pixels = decoder.Decode(encodedPhoto, pooled: true);
+        var pixels = _decoder.Decode(encodedPhoto, pooled: true);
         try
         {
             var block = 3 * Options.InputSize * Options.InputSize;
             var input = ArrayPool<float>.Shared.Rent(ViewCount * block);
             for (var v = 0; v < ViewCount; v++)
-                preprocessing.Write(pixels, mirrored: v == 1, input.AsSpan(v * block, block));
+                _preprocessing.Write(pixels, mirrored: v == 1, input.AsSpan(v * block, block));
             return (input, ViewCount * block);
         }
         finally { ArrayPool<byte>.Shared.Return(pixels.Rgba); }
     }
 
-    /// <summary>Runs on an idle session; the caller holds a slot of <see cref="runs"/>, so one is always idle.</summary>
+    /// <summary>Runs on an idle session; the caller holds a slot of <see cref="_runs"/>, so one is always idle.</summary>
     PhotoFeatures Run(float[] input, int length)
     {
         var size = Options.InputSize;
         var views = length / (3 * size * size);
         if (views * 3 * size * size != length || views == 0)
             throw new ArgumentException($"input must be whole [3, {size}, {size}] blocks", nameof(input));
-        if (!idle.TryDequeue(out var session)) throw new InvalidOperationException("no idle inference session");
+        if (!_idle.TryDequeue(out var session)) throw new InvalidOperationException("no idle inference session");
         try
         {
             using var tensor = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(0, length), [views, 3, size, size]);
-            using var outputs = session.Run(runOptions, [ResNet18Model.InputName], [tensor], [ResNet18Model.OutputName]);
+            using var outputs = session.Run(_runOptions, [ResNet18Model.InputName], [tensor], [ResNet18Model.OutputName]);
             var all = outputs[0].GetTensorDataAsSpan<float>();
             var result = new float[views][];
             for (var v = 0; v < views; v++) result[v] = all.Slice(v * Dimension, Dimension).ToArray();
             return new PhotoFeatures(result);
         }
-        finally { idle.Enqueue(session); }
+        finally { _idle.Enqueue(session); }
     }
 
     /// <summary>
@@ -282,53 +282,53 @@ public sealed class PhotoFeaturizer : IDisposable
     /// </summary>
     sealed class OutcomeWindow : IDisposable
     {
-        readonly object gate = new();
-        readonly object reading = new();  // one thread reads the photo source at a time
-        readonly FeaturizeOutcome?[] slots;
-        readonly CancellationToken ct;
-        readonly CancellationTokenRegistration wake;
-        long taken, handed;   // photos taken from the source; outcomes handed to the caller
-        bool sourceDone, stopped;
-        System.Runtime.ExceptionServices.ExceptionDispatchInfo? sourceError;
+        readonly object _gate = new();
+        readonly object _reading = new();  // one thread reads the photo source at a time
+        readonly FeaturizeOutcome?[] _slots;
+        readonly CancellationToken _ct;
+        readonly CancellationTokenRegistration _wake;
+        long _taken, _handed;   // photos taken from the source; outcomes handed to the caller
+        bool _sourceDone, _stopped;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? _sourceError;
 
         public OutcomeWindow(int size, CancellationToken ct)
         {
-            slots = new FeaturizeOutcome?[size];
-            this.ct = ct;
-            wake = ct.Register(Stop);
+            _slots = new FeaturizeOutcome?[size];
+            this._ct = ct;
+            _wake = ct.Register(Stop);
         }
 
         /// <summary>The next photo and its index, once the window has room; index -1 when there are no more.</summary>
         public (long Index, PhotoBytes Photo) Take(IEnumerator<PhotoBytes> source)
         {
-            lock (reading)
+            lock (_reading)
             {
-                lock (gate)
+                lock (_gate)
                 {
-                    while (!stopped && !sourceDone && taken - handed >= slots.Length) Monitor.Wait(gate);
-                    if (stopped || sourceDone) return (-1, null!);
+                    while (!_stopped && !_sourceDone && _taken - _handed >= _slots.Length) Monitor.Wait(_gate);
+                    if (_stopped || _sourceDone) return (-1, null!);
                 }
                 bool more;
                 try { more = source.MoveNext(); }
                 catch (Exception e)
                 {
-                    lock (gate) { sourceError = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); sourceDone = true; Monitor.PulseAll(gate); }
+                    lock (_gate) { _sourceError = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); _sourceDone = true; Monitor.PulseAll(_gate); }
                     return (-1, null!);
                 }
-                lock (gate)
+                lock (_gate)
                 {
-                    if (!more) { sourceDone = true; Monitor.PulseAll(gate); return (-1, null!); }
-                    return (taken++, source.Current);
+                    if (!more) { _sourceDone = true; Monitor.PulseAll(_gate); return (-1, null!); }
+                    return (_taken++, source.Current);
                 }
             }
         }
 
         public void Put(long index, FeaturizeOutcome outcome)
         {
-            lock (gate)
+            lock (_gate)
             {
-                slots[index % slots.Length] = outcome;
-                Monitor.PulseAll(gate);
+                _slots[index % _slots.Length] = outcome;
+                Monitor.PulseAll(_gate);
             }
         }
 
@@ -336,45 +336,45 @@ public sealed class PhotoFeaturizer : IDisposable
         /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
         public FeaturizeOutcome? Next()
         {
-            lock (gate)
+            lock (_gate)
             {
-                var slot = handed % slots.Length;
-                while (slots[slot] is null && !stopped && !(sourceDone && handed == taken)) Monitor.Wait(gate);
-                ct.ThrowIfCancellationRequested();
-                if (slots[slot] is not { } outcome)
+                var slot = _handed % _slots.Length;
+                while (_slots[slot] is null && !_stopped && !(_sourceDone && _handed == _taken)) Monitor.Wait(_gate);
+                _ct.ThrowIfCancellationRequested();
+                if (_slots[slot] is not { } outcome)
                 {
-                    sourceError?.Throw();
+                    _sourceError?.Throw();
                     return null;
                 }
-                slots[slot] = null;
-                handed++;
-                Monitor.PulseAll(gate);
+                _slots[slot] = null;
+                _handed++;
+                Monitor.PulseAll(_gate);
                 return outcome;
             }
         }
 
         public void Stop()
         {
-            lock (gate)
+            lock (_gate)
             {
-                stopped = true;
-                Monitor.PulseAll(gate);
+                _stopped = true;
+                Monitor.PulseAll(_gate);
             }
         }
 
-        public void Dispose() => wake.Dispose();
+        public void Dispose() => _wake.Dispose();
     }
 
     public void Dispose()
     {
-        lock (sessions)
+        lock (_sessions)
         {
-            if (disposed) return;
-            disposed = true;
+            if (_disposed) return;
+            _disposed = true;
         }
-        try { joining.Wait(); } catch (AggregateException) { } // a session still being built is disposed as it joins
-        foreach (var session in sessions) session.Dispose();
-        runOptions.Dispose();
-        runs.Dispose();
+        try { _joining.Wait(); } catch (AggregateException) { } // a session still being built is disposed as it joins
+        foreach (var session in _sessions) session.Dispose();
+        _runOptions.Dispose();
+        _runs.Dispose();
     }
 }

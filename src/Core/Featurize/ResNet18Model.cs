@@ -25,8 +25,8 @@ public sealed class ResNet18Model
 
     /// <summary>The edited model, ready for an ONNX Runtime session. Read from the cache when first asked for: a process
     /// whose sessions load the cached optimized graph never holds these 61 MB.</summary>
-    public byte[] OnnxBytes => onnxBytes.Value;
-    readonly Lazy<byte[]> onnxBytes;
+    public byte[] OnnxBytes => _onnxBytes.Value;
+    readonly Lazy<byte[]> _onnxBytes;
     /// <summary>Channels of each pooled stage, earliest first (one entry unless multi-level).</summary>
     public IReadOnlyList<int> StageChannels { get; }
     public int Dimension => StageChannels.Sum();
@@ -37,7 +37,7 @@ public sealed class ResNet18Model
     public string? CachePath { get; }
 
     ResNet18Model(Lazy<byte[]> onnxBytes, IReadOnlyList<int> stageChannels, FeaturePrecision precision, string? cachePath = null) =>
-        (this.onnxBytes, StageChannels, Precision, CachePath) = (onnxBytes, stageChannels, precision, cachePath);
+        (this._onnxBytes, StageChannels, Precision, CachePath) = (onnxBytes, stageChannels, precision, cachePath);
 
     ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels, FeaturePrecision precision, string? cachePath = null)
         : this(new Lazy<byte[]>(onnxBytes), stageChannels, precision, cachePath) { }

@@ -35,7 +35,7 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
     public const string Name = "FeaturizeShard";
     public const string FindDoneName = "FindFeaturizedShards";
 
-    private readonly SemaphoreSlim featurizing = new(1, 1); // one shard's FeaturizeAll at a time (see RunAsync)
+    private readonly SemaphoreSlim _featurizing = new(1, 1); // one shard's FeaturizeAll at a time (see RunAsync)
 
     /// <summary>
     /// The shards of a data set that are already featurized (null for the others), found in one call: a re-run
@@ -85,13 +85,13 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
         List<FeaturizeOutcome> outcomes;
         try
         {
-            await featurizing.WaitAsync(ct);
+            await _featurizing.WaitAsync(ct);
             try
             {
                 outcomes = await Task.Factory.StartNew(() => featurizer.FeaturizeAll(Arrivals(arrived.Reader, ct), ct).ToList(),
                     ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
-            finally { featurizing.Release(); }
+            finally { _featurizing.Release(); }
         }
         catch
         {

@@ -11,28 +11,28 @@ namespace Flowers.Pipeline;
 /// </summary>
 public sealed class RecentFeatureShards(TrainingSettings settings)
 {
-    private readonly LinkedList<(string Blob, FeatureShard Shard, FeatureShardSummary Summary, long Bytes)> shards = [];
-    private long bytes;
+    private readonly LinkedList<(string Blob, FeatureShard Shard, FeatureShardSummary Summary, long Bytes)> _shards = [];
+    private long _bytes;
 
     public void Add(string blob, FeatureShard shard, FeatureShardSummary summary)
     {
         var size = (long)shard.Items.Count * shard.ViewCount * shard.Dimension * sizeof(float);
         if (size > settings.RecentFeatureBytes) return;
-        lock (shards)
+        lock (_shards)
         {
             Remove(blob);
-            shards.AddLast((blob, shard, summary, size));
-            bytes += size;
-            while (bytes > settings.RecentFeatureBytes) Remove(shards.First!.Value.Blob);
+            _shards.AddLast((blob, shard, summary, size));
+            _bytes += size;
+            while (_bytes > settings.RecentFeatureBytes) Remove(_shards.First!.Value.Blob);
         }
     }
 
     /// <summary>The shard written as <paramref name="blob"/>, which is forgotten here (the train step reads each once).</summary>
     public (FeatureShard Shard, FeatureShardSummary Summary)? Take(string blob)
     {
-        lock (shards)
+        lock (_shards)
         {
-            if (shards.FirstOrDefault(s => s.Blob == blob) is not { Shard: not null } found) return null;
+            if (_shards.FirstOrDefault(s => s.Blob == blob) is not { Shard: not null } found) return null;
             Remove(blob);
             return (found.Shard, found.Summary);
         }
@@ -40,11 +40,11 @@ public sealed class RecentFeatureShards(TrainingSettings settings)
 
     private void Remove(string blob)
     {
-        for (var node = shards.First; node is not null; node = node.Next)
+        for (var node = _shards.First; node is not null; node = node.Next)
         {
             if (node.Value.Blob != blob) continue;
-            bytes -= node.Value.Bytes;
-            shards.Remove(node);
+            _bytes -= node.Value.Bytes;
+            _shards.Remove(node);
             return;
         }
     }

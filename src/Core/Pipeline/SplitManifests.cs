@@ -12,17 +12,17 @@ public sealed class SplitManifests(FlowersStorage storage)
 {
     /// <summary>The manifest this process read last, with the version it read.</summary>
     private sealed record Read(string Blob, Azure.ETag ETag, SplitManifest Manifest);
-    private volatile Read? last;
+    private volatile Read? _last;
 
     /// <exception cref="Azure.RequestFailedException">Status 404: there is no such manifest.</exception>
     public async Task<SplitManifest> ReadAsync(string blob, CancellationToken ct)
     {
         var client = storage.Datasets.GetBlobClient(blob);
-        if (last is { } known && known.Blob == blob && (await client.GetPropertiesAsync(cancellationToken: ct)).Value.ETag == known.ETag)
+        if (_last is { } known && known.Blob == blob && (await client.GetPropertiesAsync(cancellationToken: ct)).Value.ETag == known.ETag)
             return known.Manifest;
         var content = (await client.DownloadContentAsync(ct)).Value;
         var manifest = SplitManifest.FromJson(content.Content.ToString());
-        last = new Read(blob, content.Details.ETag, manifest);
+        _last = new Read(blob, content.Details.ETag, manifest);
         return manifest;
     }
 }

@@ -11,14 +11,14 @@ public sealed class FeaturizerFixture : IDisposable
     public PhotoFeaturizer Featurizer { get; } =
         PhotoFeaturizer.Create(new FeaturizerOptions { InputSize = 224, MultiLevel = true, MirroredView = true });
 
-    readonly Lazy<PhotoFeaturizer> float32 = new(() =>
+    readonly Lazy<PhotoFeaturizer> _float32 = new(() =>
         PhotoFeaturizer.Create(new FeaturizerOptions { InputSize = 224, MultiLevel = true, MirroredView = true, Precision = FeaturePrecision.Float32 }));
-    public PhotoFeaturizer Float32 => float32.Value;
+    public PhotoFeaturizer Float32 => _float32.Value;
 
     public void Dispose()
     {
         Featurizer.Dispose();
-        if (float32.IsValueCreated) float32.Value.Dispose();
+        if (_float32.IsValueCreated) _float32.Value.Dispose();
     }
 }
 

@@ -6,7 +6,7 @@ namespace Flowers.Tests.Featurize;
 
 public class PhotoDecoderTests
 {
-    readonly PhotoDecoder decoder = new(64);
+    readonly PhotoDecoder _decoder = new(64);
 
     /// <summary>The RGB of the decoded pixel at (x, y).</summary>
     static (int R, int G, int B) At(PhotoPixels p, int x, int y)
@@ -38,7 +38,7 @@ public class PhotoDecoderTests
     public void Decodes_formats_SkiaSharp_encodes_and_stretches_to_the_input_size(SKEncodedImageFormat format, string name)
     {
         using var bitmap = SyntheticPhotos.Quadrants(120, 80);
-        var pixels = decoder.Decode(SyntheticPhotos.Encode(bitmap, format, 100));
+        var pixels = _decoder.Decode(SyntheticPhotos.Encode(bitmap, format, 100));
         AssertQuadrants(pixels);
         Assert.Equal(name, pixels.Format);
         Assert.Equal((120, 80), (pixels.SourceWidth, pixels.SourceHeight));
@@ -48,7 +48,7 @@ public class PhotoDecoderTests
     public void Decodes_bmp()
     {
         using var bitmap = SyntheticPhotos.Quadrants(50, 30);
-        var pixels = decoder.Decode(SyntheticPhotos.Bmp(bitmap));
+        var pixels = _decoder.Decode(SyntheticPhotos.Bmp(bitmap));
         AssertQuadrants(pixels);
         Assert.Equal("BMP", pixels.Format);
     }
@@ -56,7 +56,7 @@ public class PhotoDecoderTests
     [Fact]
     public void Decodes_the_first_frame_of_an_animated_gif()
     {
-        var pixels = decoder.Decode(SyntheticPhotos.Gif(20, 10, SKColors.Red, SKColors.Blue));
+        var pixels = _decoder.Decode(SyntheticPhotos.Gif(20, 10, SKColors.Red, SKColors.Blue));
         Assert.Equal("GIF", pixels.Format);
         AssertNear(At(pixels, 0, 0), SKColors.Red, 0);
         AssertNear(At(pixels, 63, 63), SKColors.Red, 0);
@@ -74,8 +74,8 @@ public class PhotoDecoderTests
             Assert.True(source.ReadPixels(wide.Info, wide.GetPixels(), wide.RowBytes));
         }
 
-        var fromGrayPng = decoder.Decode(SyntheticPhotos.Encode(gray, SKEncodedImageFormat.Png));
-        var fromGrayJpeg = decoder.Decode(SyntheticPhotos.Encode(gray, SKEncodedImageFormat.Jpeg, 100));
+        var fromGrayPng = _decoder.Decode(SyntheticPhotos.Encode(gray, SKEncodedImageFormat.Png));
+        var fromGrayJpeg = _decoder.Decode(SyntheticPhotos.Encode(gray, SKEncodedImageFormat.Jpeg, 100));
         foreach (var p in new[] { fromGrayPng, fromGrayJpeg })
         {
             var (r, g, b) = At(p, 53, 53);
@@ -83,7 +83,7 @@ public class PhotoDecoderTests
             var red = At(p, 10, 10);
             Assert.True(red.R == red.G && red.G == red.B && red.R is > 30 and < 120, $"red as grey came out as {red}");
         }
-        AssertQuadrants(decoder.Decode(SyntheticPhotos.Encode(wide, SKEncodedImageFormat.Png)));
+        AssertQuadrants(_decoder.Decode(SyntheticPhotos.Encode(wide, SKEncodedImageFormat.Png)));
     }
 
     [Fact]
@@ -106,13 +106,13 @@ public class PhotoDecoderTests
         // What a camera stores for each orientation: the upright picture transformed by the inverse.
         using var stored = Stored(upright, orientation);
         var jpeg = SyntheticPhotos.WithExifOrientation(SyntheticPhotos.Encode(stored, SKEncodedImageFormat.Jpeg, 100), orientation);
-        var expected = decoder.Decode(SyntheticPhotos.Encode(upright, SKEncodedImageFormat.Jpeg, 100));
-        var actual = decoder.Decode(jpeg);
+        var expected = _decoder.Decode(SyntheticPhotos.Encode(upright, SKEncodedImageFormat.Jpeg, 100));
+        var actual = _decoder.Decode(jpeg);
         Assert.Equal((96, 64), (actual.SourceWidth, actual.SourceHeight));
         Assert.True(Similarity.MeanAbsoluteDifference(expected.Rgba, actual.Rgba) < 4,
             $"orientation {orientation}: {Similarity.MeanAbsoluteDifference(expected.Rgba, actual.Rgba):0.0}");
         if (orientation != 1) // and the test can tell: ignoring the tag would give another picture
-            Assert.True(Similarity.MeanAbsoluteDifference(expected.Rgba, decoder.Decode(SyntheticPhotos.Encode(stored, SKEncodedImageFormat.Jpeg, 100)).Rgba) > 15);
+            Assert.True(Similarity.MeanAbsoluteDifference(expected.Rgba, _decoder.Decode(SyntheticPhotos.Encode(stored, SKEncodedImageFormat.Jpeg, 100)).Rgba) > 15);
     }
 
     static SKBitmap Stored(SKBitmap upright, ushort orientation)
@@ -142,7 +142,7 @@ public class PhotoDecoderTests
 
     [Fact]
     public void Empty_bytes_are_an_empty_file() =>
-        Assert.Equal("empty file", Assert.Throws<PhotoRejectedException>(() => decoder.Decode([])).Reason);
+        Assert.Equal("empty file", Assert.Throws<PhotoRejectedException>(() => _decoder.Decode([])).Reason);
 
     [Fact]
     public void Random_bytes_and_text_are_not_an_image()
@@ -151,7 +151,7 @@ public class PhotoDecoderTests
         new Random(7).NextBytes(random);
         random[0] = 0x42; // never a real signature by chance
         foreach (var bytes in new[] { random, "daisy,dandelion,rose\nthis is a CSV, not a photo\n"u8.ToArray() })
-            Assert.Equal("not an image (unrecognised format)", Assert.Throws<PhotoRejectedException>(() => decoder.Decode(bytes)).Reason);
+            Assert.Equal("not an image (unrecognised format)", Assert.Throws<PhotoRejectedException>(() => _decoder.Decode(bytes)).Reason);
     }
 
     [Theory]
@@ -162,18 +162,18 @@ public class PhotoDecoderTests
         using var scene = SyntheticPhotos.Scene(200, 150);
         var jpeg = SyntheticPhotos.Encode(scene, SKEncodedImageFormat.Jpeg, 95);
         var cut = jpeg[..(int)(jpeg.Length * kept)];
-        Assert.Equal("truncated or corrupt JPEG", Assert.Throws<PhotoRejectedException>(() => decoder.Decode(cut)).Reason);
+        Assert.Equal("truncated or corrupt JPEG", Assert.Throws<PhotoRejectedException>(() => _decoder.Decode(cut)).Reason);
     }
 
     [Fact]
     public void Huge_dimensions_are_refused_before_decoding()
     {
         var bomb = SyntheticPhotos.PngHeaderOnly(50000, 50000);
-        var e = Assert.Throws<PhotoRejectedException>(() => decoder.Decode(bomb));
+        var e = Assert.Throws<PhotoRejectedException>(() => _decoder.Decode(bomb));
         Assert.StartsWith("too large: 50000x50000 pixels (limit", e.Reason);
 
         var tall = SyntheticPhotos.PngHeaderOnly(100, 30000); // only 3 megapixels, but one side too long
-        Assert.StartsWith("too large: 100x30000 pixels", Assert.Throws<PhotoRejectedException>(() => decoder.Decode(tall)).Reason);
+        Assert.StartsWith("too large: 100x30000 pixels", Assert.Throws<PhotoRejectedException>(() => _decoder.Decode(tall)).Reason);
     }
 
     [Fact]
@@ -189,7 +189,7 @@ public class PhotoDecoderTests
     public void Mirrored_pixels_swap_left_and_right()
     {
         using var bitmap = SyntheticPhotos.Quadrants(64, 64);
-        var mirrored = decoder.Decode(SyntheticPhotos.Encode(bitmap, SKEncodedImageFormat.Png)).Mirrored();
+        var mirrored = _decoder.Decode(SyntheticPhotos.Encode(bitmap, SKEncodedImageFormat.Png)).Mirrored();
         AssertNear(At(mirrored, 10, 10), SKColors.Lime, 0);
         AssertNear(At(mirrored, 53, 53), SKColors.Blue, 0);
     }
