@@ -16,7 +16,7 @@ public class DependencyRulesTests
 
     static readonly Regex StringLiteral = new("\"[^\"\n]*\"");
 
-    static string Core => Path.Combine(Flowers.Cli.Repository.Root(), "src", "Core");
+    static string Core => Path.Combine(Flowers.Testing.TestRepository.Root, "src", "Core");
 
     static IEnumerable<(string File, string Name)> References(string folder) =>
         Directory.EnumerateFiles(Path.Combine(Core, folder), "*.cs", SearchOption.AllDirectories)

@@ -15,7 +15,7 @@ public class RealPhotosPipelineTests(PipelineHost host, ITestOutputHelper output
         var candidates = new[]
         {
             Environment.GetEnvironmentVariable("FLOWERS_DATASET_DIR"),
-            Path.Combine(AzuriteInstance.RepositoryRoot(), "..", "shared", "datasets", "flowers128"),
+            Path.Combine(TestRepository.Root, "..", "shared", "datasets", "flowers128"),
         };
         return candidates.FirstOrDefault(d => !string.IsNullOrEmpty(d) && Directory.Exists(d));
     }

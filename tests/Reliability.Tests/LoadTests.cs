@@ -102,7 +102,7 @@ public sealed partial class LoadTests(Xunit.Abstractions.ITestOutputHelper outpu
     /// <summary>The photos to upload: the real flower photos when on this machine (cycling through them), else drawn ones.</summary>
     private static (byte[][] Photos, string Kind) Photos(int count)
     {
-        var real = new[] { Environment.GetEnvironmentVariable("FLOWERS_DATASET_DIR"), Path.Combine(AzuriteInstance.RepositoryRoot(), "..", "shared", "datasets", "flowers128") }
+        var real = new[] { Environment.GetEnvironmentVariable("FLOWERS_DATASET_DIR"), Path.Combine(TestRepository.Root, "..", "shared", "datasets", "flowers128") }
             .FirstOrDefault(d => !string.IsNullOrEmpty(d) && Directory.Exists(d));
         var files = real is null ? [] : Directory.GetFiles(real, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
         if (files.Length > 0)

@@ -9,13 +9,5 @@ namespace Flowers.Testing;
 /// </summary>
 public static class AzuriteInstance
 {
-    public static Task<Azurite> StartNewAsync(bool onDisk = false) => Azurite.StartOwnAsync(RepositoryRoot(), onDisk);
-
-    /// <summary>The repository root: the folder holding Flowers.sln, above the test's output folder.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Flowers.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"no Flowers.sln above {AppContext.BaseDirectory}");
-    }
+    public static Task<Azurite> StartNewAsync(bool onDisk = false) => Azurite.StartOwnAsync(TestRepository.Root, onDisk);
 }

@@ -121,7 +121,7 @@ public class GoldenFeaturesTests(FeaturizerFixture fixture, Xunit.Abstractions.I
         string Features(PhotoFeaturizer f, PhotoPixels p) => Convert.ToBase64String(MemoryMarshal.AsBytes(f.Featurize(p).Views[0].AsSpan()));
         var golden = new GoldenFile(fixture.Featurizer.Id, fixture.Float32.Id, CpuKernels.Describe(),
             [.. photos.Select(p => new GoldenPhoto(p.Key, Features(fixture.Featurizer, p.Value), Features(fixture.Float32, p.Value)))]);
-        var source = Path.Combine(Flowers.Cli.Repository.Root(), "tests", "Core.Tests", "Featurize", "golden-features.json");
+        var source = Path.Combine(Flowers.Testing.TestRepository.Root, "tests", "Core.Tests", "Featurize", "golden-features.json");
         File.WriteAllText(source, JsonSerializer.Serialize(golden, new JsonSerializerOptions(JsonSerializerOptions.Web) { WriteIndented = true }) + "\n");
         output.WriteLine($"wrote {photos.Count} photos' features to {source}");
     }
