@@ -85,7 +85,7 @@ public static class BenchCommand
         {
             var report = new
             {
-                dataset, photos = photos.Count, featurizePhotos = featurizePhotos.Count, repeat, pipeline.Uploads, pipeline.Burst, cores = Environment.ProcessorCount, cpu = CpuKernels.Describe(), cpuModel = CpuModel(),
+                dataset, photos = photos.Count, featurizePhotos = featurizePhotos.Count, repeat, pipeline.Uploads, pipeline.Burst, cores = Environment.ProcessorCount, cpu = CpuKernels.Describe(), cpuModel = CpuKernels.Model(),
                 started, loadAtStart = load, loadAtEnd = LoadAverage(), figures,
             };
             File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, JsonOptions));
@@ -93,10 +93,6 @@ public static class BenchCommand
         }
         return figures.Any(f => f.Holds == false) ? 1 : 0;
     }
-
-    static string CpuModel() => File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? ""
-        : "";
 
     static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {

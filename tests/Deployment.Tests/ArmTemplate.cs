@@ -17,9 +17,9 @@ public sealed partial class ArmTemplate
 
     private ArmTemplate(JsonObject template, JsonObject arguments, ArmTemplate? parent, string name)
     {
-        this._template = template;
-        this._arguments = arguments;
-        this._parent = parent;
+        _template = template;
+        _arguments = arguments;
+        _parent = parent;
         Name = name;
     }
 

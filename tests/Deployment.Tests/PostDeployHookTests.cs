@@ -17,7 +17,7 @@ public sealed class PostDeployHookTests : IDisposable
 
     public PostDeployHookTests(CompiledInfra infra)
     {
-        this._infra = infra;
+        _infra = infra;
         Directory.CreateDirectory(Path.Combine(_scratch, "bin"));
         WriteExecutable("bin/az", """
             #!/bin/sh

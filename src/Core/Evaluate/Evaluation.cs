@@ -1,4 +1,5 @@
 using Flowers.Acquire;
+
 namespace Flowers.Evaluate;
 
 /// <summary>The classifier's probabilities for one test photo (averaged over its views).</summary>

@@ -21,7 +21,7 @@ public sealed class CaffePreprocessing
     public int Size { get; }
     public bool PerPixelMean { get; }
 
-    CaffePreprocessing(int size, bool perPixelMean, float[] mean) => (Size, PerPixelMean, this._mean) = (size, perPixelMean, mean);
+    CaffePreprocessing(int size, bool perPixelMean, float[] mean) => (Size, PerPixelMean, _mean) = (size, perPixelMean, mean);
 
     public static string OnnxPath(string modelDirectory) => Path.Combine(modelDirectory, "ResNetPrepOnnx", "ResNetPreprocess.onnx");
 

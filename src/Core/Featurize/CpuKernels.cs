@@ -24,15 +24,20 @@ public static class CpuKernels
         var other => $"{other.ToString().ToLowerInvariant()} (generic kernels)",
     });
 
-    /// <summary>A flag of /proc/cpuinfo (Linux); where there is none, false.</summary>
-    static bool HasFlag(string flag)
+    /// <summary>The CPU's model name (/proc/cpuinfo on Linux, PROCESSOR_IDENTIFIER on Windows), or "".</summary>
+    public static string Model() =>
+        Value("model name") ?? Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? "";
+
+    static bool HasFlag(string flag) =>
+        (Value("flags") ?? Value("Features"))?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(flag) == true;
+
+    /// <summary>The value of the first "key : value" line of /proc/cpuinfo (Linux); null where there is none.</summary>
+    static string? Value(string key) => CpuInfo.Value.FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal))?.Split(':', 2) is [_, var value]
+        ? value.Trim() : null;
+
+    static readonly Lazy<string[]> CpuInfo = new(() =>
     {
-        try
-        {
-            return File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo")
-                .FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal) || l.StartsWith("Features", StringComparison.Ordinal)) is { } line
-                && line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(flag);
-        }
-        catch (IOException) { return false; }
-    }
+        try { return File.Exists("/proc/cpuinfo") ? File.ReadAllLines("/proc/cpuinfo") : []; }
+        catch (IOException) { return []; }
+    });
 }

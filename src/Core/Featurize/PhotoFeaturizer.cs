@@ -35,7 +35,7 @@ public sealed class PhotoFeaturizer : IDisposable
         _idle = new ConcurrentQueue<InferenceSession>(_sessions);
         Dimension = model.Dimension;
         _decoder = new PhotoDecoder(options.InputSize, options.Limits);
-        this._preprocessing = preprocessing;
+        _preprocessing = preprocessing;
         _runs = new SemaphoreSlim(1, options.ConcurrentRuns);
         _joining = options.ConcurrentRuns == 1 ? Task.CompletedTask
             : Task.Run(() => JoinSessions(model, options.ConcurrentRuns - 1));
@@ -123,20 +123,9 @@ public sealed class PhotoFeaturizer : IDisposable
     public static string? OptimizedGraphPath(ResNet18Model model) =>
         model.CachePath is { } cached ? $"{cached}.optimized-{OptimizedGraphKey}.onnx" : null;
 
-    /// <summary>ONNX Runtime's version and the CPU model: an optimized graph is only reused where both are the same.</summary>
+    /// <summary>ONNX Runtime's version, the CPU model and its kernels: an optimized graph is only reused where all are the same.</summary>
     static readonly string OptimizedGraphKey = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
-        $"{typeof(InferenceSession).Assembly.GetName().Version}|{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}|{CpuModel()}|{CpuKernels.Describe()}")))[..12];
-
-    static string CpuModel()
-    {
-        try
-        {
-            return File.Exists("/proc/cpuinfo")
-                ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal)) ?? ""
-                : Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? "";
-        }
-        catch (IOException) { return ""; }
-    }
+        $"{typeof(InferenceSession).Assembly.GetName().Version}|{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}|{CpuKernels.Model()}|{CpuKernels.Describe()}")))[..12];
 
     static void TryDelete(string path)
     {
@@ -294,7 +283,7 @@ public sealed class PhotoFeaturizer : IDisposable
         public OutcomeWindow(int size, CancellationToken ct)
         {
             _slots = new FeaturizeOutcome?[size];
-            this._ct = ct;
+            _ct = ct;
             _wake = ct.Register(Stop);
         }
 

@@ -37,7 +37,7 @@ public sealed class ResNet18Model
     public string? CachePath { get; }
 
     ResNet18Model(Lazy<byte[]> onnxBytes, IReadOnlyList<int> stageChannels, FeaturePrecision precision, string? cachePath = null) =>
-        (this._onnxBytes, StageChannels, Precision, CachePath) = (onnxBytes, stageChannels, precision, cachePath);
+        (_onnxBytes, StageChannels, Precision, CachePath) = (onnxBytes, stageChannels, precision, cachePath);
 
     ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels, FeaturePrecision precision, string? cachePath = null)
         : this(new Lazy<byte[]>(onnxBytes), stageChannels, precision, cachePath) { }
