@@ -18,6 +18,9 @@ public static class MetricsView
         console.MarkupLine(
             $"[bold]Test accuracy {Percent(m.Accuracy)}[/] (macro {Percent(m.MacroAccuracy)}, log-loss {m.LogLoss.ToString("0.000", CultureInfo.InvariantCulture)}) " +
             $"on {m.TestCount} test photos; trained on {m.TrainCount} with {Markup.Escape(m.Trainer)} over {Markup.Escape(m.Featurizer)} features.");
+        if (m.HyperParameters is { Candidates.Count: > 0 } h)
+            console.MarkupLine(FormattableString.Invariant(
+                $"Head {Markup.Escape(h.Chosen.ToString())}, chosen by {h.Folds}-fold cross-validation on the training photos from {h.Candidates.Count} candidates (validation accuracy {Percent(h.Candidates.Max(c => c.Accuracy))})."));
 
         var perClass = new Table().Title("Per class").AddColumns("class", "precision", "recall", "F1", "support");
         foreach (var c in m.PerClass)

@@ -33,10 +33,15 @@ public static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the split and the trainer", DefaultValueFactory = _ => SplitOptions.DefaultSeed };
         var trainer = new Option<string>("--trainer") { Description = "Classifier head", DefaultValueFactory = _ => Trainer.Trainer };
         trainer.AcceptOnlyFromAmong([.. TrainerOptions.Trainers]);
-        var l2 = new Option<float>("--l2") { Description = "L2 penalty of lbfgs/sdca", DefaultValueFactory = _ => Trainer.L2 };
+        var l2 = new Option<float?>("--l2")
+        {
+            Description = $"L2 penalty of lbfgs/sdca [default: chosen with --normalize from {Trainer.Candidates.Count} candidates by {Trainer.ValidationFolds}-fold cross-validation on the training photos]",
+        };
+        var normalization = new Option<string>("--normalization") { Description = "What each view's features go through first", DefaultValueFactory = _ => Trainer.Normalization };
+        normalization.AcceptOnlyFromAmong([.. FeatureNormalization.Kinds]);
         var l1 = new Option<float>("--l1") { Description = "L1 penalty of lbfgs/sdca", DefaultValueFactory = _ => Trainer.L1 };
         var maxIterations = new Option<int>("--max-iterations") { Description = "lbfgs iterations / sdca passes at most", DefaultValueFactory = _ => Trainer.MaxIterations };
-        var normalize = new Option<bool>("--normalize") { Description = "Standardise features before lbfgs/sdca" };
+        var normalize = new Option<bool>("--normalize") { Description = "Standardise features before lbfgs/sdca (with --l2; without it cross-validation chooses)" };
         var leaves = new Option<int>("--leaves") { Description = "lightgbm: leaves per tree", DefaultValueFactory = _ => Trainer.NumberOfLeaves };
         var iterations = new Option<int>("--iterations") { Description = "lightgbm: boosting rounds", DefaultValueFactory = _ => Trainer.NumberOfIterations };
         var learningRate = new Option<double>("--learning-rate") { Description = "lightgbm: learning rate", DefaultValueFactory = _ => Trainer.LearningRate };
@@ -55,7 +60,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a flower classifier on labelled photos and measure it on held-out ones.")
         {
-            dataset, output, testFraction, seed, trainer, l2, l1, maxIterations, normalize, leaves, iterations, learningRate, inputSize, precision, cache, inProcess, minAccuracy,
+            dataset, output, testFraction, seed, trainer, l2, normalization, l1, maxIterations, normalize, leaves, iterations, learningRate, inputSize, precision, cache, inProcess, minAccuracy,
         };
         command.SetAction(async (parsed, ct) =>
         {
@@ -73,6 +78,7 @@ public static class TrainCommand
                     {
                         Trainer = parsed.GetValue(trainer)!,
                         L2 = parsed.GetValue(l2),
+                        Normalization = parsed.GetValue(normalization)!,
                         L1 = parsed.GetValue(l1),
                         MaxIterations = parsed.GetValue(maxIterations),
                         Normalize = parsed.GetValue(normalize),

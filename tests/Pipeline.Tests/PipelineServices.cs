@@ -53,7 +53,8 @@ public static class SyntheticModel
                 .Select(seed => new LabeledFeatures($"{c}/{seed}.jpg", c, featurizer.Featurize(SyntheticPhotos.Jpeg(c, seed))))).ToList();
         var train = Photos(500, perClass);
         var test = Photos(900, 3);
-        var classifier = ClassifierTrainer.Train(classes, train, new TrainerOptions());
+        var (options, _) = HyperParameterSearch.Resolve(classes, train, new TrainerOptions(), featurizer.Options.StageChannels);
+        var classifier = ClassifierTrainer.Train(classes, train, options, featurizer.Options.StageChannels);
         var metrics = Evaluator.Evaluate(classifier, test)
             .ToRunMetrics(train.Count, [], featurizer.Id, classifier.Trainer, new RunTimings(0, 0, 0, 0), 0);
         var manifest = new ModelManifest
@@ -63,7 +64,7 @@ public static class SyntheticModel
             Featurizer = featurizer.Options,
             FeaturizerId = featurizer.Id,
             Trainer = classifier.Trainer,
-            TrainerOptions = new TrainerOptions(),
+            TrainerOptions = options,
             Metrics = MetricsSummary.From(metrics),
             DatasetFingerprint = "synthetic",
             CreatedAt = DateTimeOffset.UtcNow,

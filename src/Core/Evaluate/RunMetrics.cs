@@ -28,6 +28,8 @@ public sealed record RunMetrics
     public required string Trainer { get; init; }
     public required RunTimings Timings { get; init; }
     public required double FeaturizeImagesPerSecond { get; init; }
+    /// <summary>How the head's L2 was chosen on the training photos; null when it was given.</summary>
+    public Flowers.Train.HyperParameterChoice? HyperParameters { get; init; }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

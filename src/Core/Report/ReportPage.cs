@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Flowers.Acquire;
 using Flowers.Evaluate;
+using Flowers.Train;
 using SkiaSharp;
 
 namespace Flowers.Report;
@@ -70,6 +71,7 @@ internal static class ReportPage
             html.Append($"<tr><th>{E(name)}</th><td>{E(value)}</td></tr>\n");
         html.Append($"<tr><th>featurizer</th><td>{E(m.Featurizer)}</td></tr>\n<tr><th>trainer</th><td>{E(m.Trainer)}</td></tr>\n");
         html.Append("</tbody>\n</table>\n");
+        AppendHyperParameters(html, m.HyperParameters);
 
         var t = m.Timings;
         html.Append("<h2>Timings</h2>\n<table id=\"timings\">\n<thead><tr><th>stage</th><th class=\"num\">seconds</th></tr></thead>\n<tbody>\n");
@@ -113,6 +115,20 @@ internal static class ReportPage
         string change = points ? $"{(delta >= 0 ? "+" : "−")}{Points(Math.Abs(delta))} pts" : $"{(delta >= 0 ? "+" : "−")}{Fixed(Math.Abs(delta), "0.000")}";
         string tone = Math.Abs(delta) < 1e-9 ? "" : (delta > 0) == higherIsBetter ? "better" : "worse";
         html.Append($"<tr><td>{E(name)}</td><td class=\"num\">{format(run)}</td><td class=\"num\">{format(published)}</td><td class=\"num {tone}\">{change}</td></tr>\n");
+    }
+
+    /// <summary>Why the head has the L2 it has: every candidate's validation score, the chosen one marked.</summary>
+    private static void AppendHyperParameters(StringBuilder html, HyperParameterChoice? choice)
+    {
+        if (choice is null) return;
+        html.Append("<h2>Chosen on the training photos</h2>\n");
+        if (choice.Candidates.Count == 0) { html.Append($"<p id=\"hyper-parameters\">{E(choice.Chosen.ToString())}: {E(choice.Rule)}.</p>\n"); return; }
+        html.Append($"<p>The head's settings by {choice.Folds}-fold cross-validation on the training photos (the test photos take no part): {E(choice.Rule)}.</p>\n");
+        html.Append("<table id=\"hyper-parameters\">\n<thead><tr><th>features</th><th class=\"num\">L2</th><th class=\"num\">validation accuracy</th><th class=\"num\">validation log-loss</th><th></th></tr></thead>\n<tbody>\n");
+        foreach (var c in choice.Candidates)
+            html.Append($"<tr><td>{(c.Normalize ? "standardised" : "as normalised")}</td><td class=\"num\">{Fixed(c.L2, "0.###")}</td><td class=\"num\">{Fixed(c.Accuracy * 100, "0.0")}%</td><td class=\"num\">{Fixed(c.LogLoss, "0.000")}</td>"
+                + $"<td>{(new HeadCandidate(c.Normalize, c.L2) == choice.Chosen ? "chosen" : "")}</td></tr>\n");
+        html.Append("</tbody>\n</table>\n");
     }
 
     private static void AppendMisclassifiedList(StringBuilder html, RunMetrics m)

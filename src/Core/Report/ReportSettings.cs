@@ -24,6 +24,7 @@ public static class ReportSettings
     private static readonly string[] LinearOnly =
     [
         nameof(TrainerOptions.L2), nameof(TrainerOptions.L1), nameof(TrainerOptions.MaxIterations), nameof(TrainerOptions.Normalize),
+        nameof(TrainerOptions.ValidationFolds),
     ];
 
     /// <summary>Featurizer options that change how fast, not what, it computes.</summary>

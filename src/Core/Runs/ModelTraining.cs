@@ -39,8 +39,11 @@ public static class ModelTraining
     {
         var clock = Stopwatch.StartNew();
         progress?.Report(new StageProgress(TrainingStages.Train, 0, 100, $"{input.Trainer.Trainer} on {input.Train.Count} photos"));
-        var classifier = ClassifierTrainer.Train(input.Classes, input.Train, input.Trainer,
-            progress is null ? null : new ReportNow<double>(f => progress.Report(new StageProgress(TrainingStages.Train, (long)(f * 99), 100))));
+        IProgress<double>? Part(double from, double to) => progress is null ? null
+            : new ReportNow<double>(f => progress.Report(new StageProgress(TrainingStages.Train, (long)((from + f * (to - from)) * 99), 100)));
+        var stages = input.Featurizer.StageChannels;
+        var (trainer, choice) = HyperParameterSearch.Resolve(input.Classes, input.Train, input.Trainer, stages, Part(0, 0.8));
+        var classifier = ClassifierTrainer.Train(input.Classes, input.Train, trainer, stages, Part(0.8, 1));
         var evaluation = Evaluator.Evaluate(classifier, input.Test);
         var trainSeconds = clock.Elapsed.TotalSeconds;
 
@@ -51,8 +54,8 @@ public static class ModelTraining
             trainer: input.Trainer.Trainer,
             timings: new RunTimings(Round(input.AcquireSeconds), Round(input.FeaturizeSeconds), Round(trainSeconds),
                 Round((DateTimeOffset.UtcNow - input.StartedAt).TotalSeconds)),
-            featurizeImagesPerSecond: Math.Round(input.FeaturizeImagesPerSecond, 1));
-        var package = ModelPackage.Create(classifier, input.Featurizer, input.FeaturizerId, input.Trainer,
+            featurizeImagesPerSecond: Math.Round(input.FeaturizeImagesPerSecond, 1)) with { HyperParameters = choice };
+        var package = ModelPackage.Create(classifier, input.Featurizer, input.FeaturizerId, trainer,
             MetricsSummary.From(metrics), input.DatasetFingerprint, DateTimeOffset.UtcNow, input.ModelId);
         return new TrainedModel(package, metrics, trainSeconds);
     }
@@ -67,7 +70,7 @@ public static class ModelTraining
         var report = new ReportInput(
             model.Metrics,
             Title: sources.Title,
-            Settings: ReportSettings.Describe(model.Package.ModelId, sources.Dataset, sources.Split, model.Package.Manifest.Featurizer, input.Trainer),
+            Settings: ReportSettings.Describe(model.Package.ModelId, sources.Dataset, sources.Split, model.Package.Manifest.Featurizer, model.Package.Manifest.TrainerOptions),
             Counts: ClassCounts.Tally(input.Classes, input.Train.Select(t => t.Image), input.Test.Select(t => t.Image), model.Metrics.Skipped),
             Samples: sampleImages.Where(image => photos.GetValueOrDefault(image) is not null)
                 .Select(image => new SamplePhoto(ClassCounts.ClassOf(image), image, photos[image]!)).ToList(),

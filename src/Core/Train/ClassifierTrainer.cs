@@ -18,19 +18,26 @@ public static class ClassifierTrainer
     /// Trains on <paramref name="train"/>; <paramref name="progress"/> goes from 0 to 1. Throws
     /// <see cref="ArgumentException"/> naming the photo or option that is wrong.
     /// </summary>
+    /// <param name="stages">Lengths of the feature stages a view is made of (for <see cref="TrainerOptions.Normalization"/>); null = one.</param>
+    /// <param name="threads">ML.NET's threads for one fit; null = all cores.</param>
     public static TrainedClassifier Train(IReadOnlyList<string> classes, IReadOnlyList<LabeledFeatures> train,
-        TrainerOptions options, IProgress<double>? progress = null) =>
-        Train(classes, train.Select(t => new TrainingExample(t.Image, t.Label, t.Features.Views)).ToArray(), options, progress);
+        TrainerOptions options, IReadOnlyList<int>? stages = null, IProgress<double>? progress = null, int? threads = null) =>
+        Train(classes, train.Select(t => new TrainingExample(t.Image, t.Label, t.Features.Views)).ToArray(), options, stages, progress, threads);
 
     internal static TrainedClassifier Train(
         IReadOnlyList<string> classes, IReadOnlyList<TrainingExample> train, TrainerOptions options,
-        IProgress<double>? progress = null)
+        IReadOnlyList<int>? stages = null, IProgress<double>? progress = null, int? threads = null)
     {
         options.Validate();
+        if (options.L2 is null && options.Trainer != TrainerOptions.LightGbm)
+            throw new ArgumentException("L2 is left to cross-validation: resolve it with HyperParameterSearch.Resolve first.", nameof(options));
         var classIndex = IndexClasses(classes);
         if (train.Count == 0) throw new ArgumentException("There are no training photos.", nameof(train));
         var dimension = train[0].Views.Count > 0 ? train[0].Views[0].Length : 0;
         if (dimension == 0) throw new ArgumentException($"Photo {train[0].Image} has no features.", nameof(train));
+        var normalization = new FeatureNormalization(options.Normalization, stages ?? [dimension]);
+        if (normalization.Dimension != dimension)
+            throw new ArgumentException($"The photos have {dimension} features per view, the featurizer's stages {normalization.Dimension}.", nameof(stages));
 
         var rows = new List<FeatureRow>(train.Count * train[0].Views.Count);
         foreach (var photo in train)
@@ -44,7 +51,7 @@ public static class ClassifierTrainer
                     throw new ArgumentException($"Photo {photo.Image} has {view.Length} features per view, the others {dimension}.", nameof(train));
                 if (!Array.TrueForAll(view, float.IsFinite))
                     throw new ArgumentException($"Photo {photo.Image} has features that are NaN or infinite.", nameof(train));
-                rows.Add(new FeatureRow { Label = (uint)label, Features = view });
+                rows.Add(new FeatureRow { Label = (uint)label, Features = normalization.Apply(view) });
             }
         }
         progress?.Report(0.05);
@@ -52,11 +59,11 @@ public static class ClassifierTrainer
         var ml = new MLContext(options.Seed);
         IViewScorer trained = options.Trainer switch
         {
-            TrainerOptions.Lbfgs or TrainerOptions.Sdca => TrainLinear(ml, rows, classes.Count, dimension, options),
+            TrainerOptions.Lbfgs or TrainerOptions.Sdca => TrainLinear(ml, rows, classes.Count, dimension, options, threads),
             _ => TrainLightGbm(ml, rows, classes.Count, dimension, options),
         };
         progress?.Report(1.0);
-        return new TrainedClassifier(classes.ToArray(), dimension, options.Trainer, trained);
+        return new TrainedClassifier(classes.ToArray(), dimension, options.Trainer, trained, normalization);
     }
 
     private static Dictionary<string, int> IndexClasses(IReadOnlyList<string> classes)
@@ -71,7 +78,7 @@ public static class ClassifierTrainer
         return index;
     }
 
-    private static LinearSoftmax TrainLinear(MLContext ml, List<FeatureRow> rows, int classCount, int dimension, TrainerOptions options)
+    private static LinearSoftmax TrainLinear(MLContext ml, List<FeatureRow> rows, int classCount, int dimension, TrainerOptions options, int? threads)
     {
         float[]? mean = null, scale = null;
         if (options.Normalize)
@@ -86,16 +93,17 @@ public static class ClassifierTrainer
         {
             model = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
             {
-                L2Regularization = options.L2,
+                L2Regularization = options.L2!.Value,
                 L1Regularization = options.L1,
                 MaximumNumberOfIterations = options.MaxIterations,
+                NumberOfThreads = threads,
             }).Fit(data).Model;
         }
         else
         {
             // SDCA minimises mean loss + lambda/2 |w|^2 (L1 as a threshold relative to lambda); these make
             // it the same objective as L-BFGS's (sum loss + L2/2 |w|^2 + L1 |w|) / rows.
-            var lambda = Math.Max(options.L2, 1e-6f) / rows.Count;
+            var lambda = Math.Max(options.L2!.Value, 1e-6f) / rows.Count;
             model = ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
             {
                 L2Regularization = lambda,

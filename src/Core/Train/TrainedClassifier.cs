@@ -5,22 +5,30 @@ namespace Flowers.Train;
 
 /// <summary>
 /// A trained classifier head: feature vectors in, one probability per class out. A photo's
-/// probabilities are the average over its views (test-time augmentation). Immutable and thread-safe.
+/// probabilities are the average over its views (test-time augmentation). Each view passes through the
+/// classifier's <see cref="Normalization"/> first. Immutable and thread-safe.
 /// </summary>
 public sealed class TrainedClassifier
 {
     private static readonly byte[] Magic = "FLWRCLSF"u8.ToArray();
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2; // 2 adds the feature normalization
 
     private readonly IViewScorer _scorer;
 
-    internal TrainedClassifier(IReadOnlyList<string> classes, int dimension, string trainer, IViewScorer scorer)
+    internal TrainedClassifier(IReadOnlyList<string> classes, int dimension, string trainer, IViewScorer scorer,
+        FeatureNormalization? normalization = null)
     {
         Classes = classes;
         Dimension = dimension;
         Trainer = trainer;
         _scorer = scorer;
+        Normalization = normalization ?? new FeatureNormalization(FeatureNormalization.None, [dimension]);
+        if (Normalization.Dimension != dimension)
+            throw new ArgumentException($"The normalization's stages add up to {Normalization.Dimension} features, the classifier has {dimension}.");
     }
+
+    /// <summary>What each view goes through before the scorer.</summary>
+    public FeatureNormalization Normalization { get; }
 
     /// <summary>Class names; probabilities come in this order.</summary>
     public IReadOnlyList<string> Classes { get; }
@@ -47,7 +55,7 @@ public sealed class TrainedClassifier
                 throw new ArgumentException(
                     $"A feature view has {view.Length} values but this classifier was trained on {Dimension}: " +
                     "were the features made by a different featurizer?", nameof(views));
-            _scorer.AddProbabilities(view, sum);
+            _scorer.AddProbabilities(Normalization.Apply(view), sum);
         }
         var probabilities = new float[Classes.Count];
         for (var c = 0; c < probabilities.Length; c++) probabilities[c] = (float)(sum[c] / views.Count);
@@ -64,6 +72,7 @@ public sealed class TrainedClassifier
         writer.Write(Dimension);
         writer.Write(Classes.Count);
         foreach (var c in Classes) writer.Write(c);
+        Normalization.Write(writer);
         _scorer.Write(writer);
     }
 
@@ -90,9 +99,9 @@ public sealed class TrainedClassifier
             if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
                 throw new InvalidDataException("Not a Flowers classifier (its first bytes are wrong).");
             var version = reader.ReadInt32();
-            if (version != FormatVersion)
+            if (version is not (1 or FormatVersion))
                 throw new InvalidDataException(
-                    $"Classifier format version {version} is not supported; this build reads version {FormatVersion}.");
+                    $"Classifier format version {version} is not supported; this build reads versions 1 to {FormatVersion}.");
             var kind = reader.ReadString();
             var trainer = reader.ReadString();
             var dimension = reader.ReadInt32();
@@ -101,13 +110,14 @@ public sealed class TrainedClassifier
                 throw new InvalidDataException($"The classifier header is corrupt ({classCount} classes of {dimension} features).");
             var classes = new string[classCount];
             for (var i = 0; i < classCount; i++) classes[i] = reader.ReadString();
+            var normalization = version == 1 ? null : FeatureNormalization.Read(reader, dimension);
             IViewScorer scorer = kind switch
             {
                 LinearSoftmax.KindName => LinearSoftmax.Read(reader, classCount, dimension),
                 MlNetScorer.KindName => MlNetScorer.Read(reader, classCount, dimension),
                 _ => throw new InvalidDataException($"Unknown classifier kind '{kind}'."),
             };
-            return new TrainedClassifier(classes, dimension, trainer, scorer);
+            return new TrainedClassifier(classes, dimension, trainer, scorer, normalization);
         }
         catch (EndOfStreamException e)
         {

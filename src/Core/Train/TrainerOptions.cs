@@ -19,10 +19,27 @@ public sealed record TrainerOptions
     /// <summary>
     /// L2 penalty on the weights of the linear trainers, in L-BFGS's units: it is added once to the
     /// summed log-loss of all rows (so it does not grow with the data set). SDCA is given the same
-    /// objective (its per-row lambda is L2 / rows). 100 was best on flowers128 (mean test accuracy over 4
-    /// split seeds 77.2% against 76.1% for 10 and 76.9% for 300; lowest log-loss too).
+    /// objective (its per-row lambda is L2 / rows). Null (the default): L2 and <see cref="Normalize"/> are chosen
+    /// together from <see cref="Candidates"/> by <see cref="ValidationFolds"/>-fold cross-validation on the training
+    /// photos (<see cref="HyperParameterSearch"/>).
     /// </summary>
-    public float L2 { get; init; } = 100f;
+    public float? L2 { get; init; }
+
+    /// <summary>The L2 a run takes when it has too few photos a class to cross-validate (with <see cref="Normalize"/> off).</summary>
+    public const float DefaultL2 = 0.1f;
+
+    /// <summary>
+    /// What cross-validation chooses from. Normalised features without standardising did best with an L2 near 0.1
+    /// (flowers128), standardised ones near 3 to 30 (oxford17 at 288 px); the grid spans both.
+    /// </summary>
+    public IReadOnlyList<HeadCandidate> Candidates { get; init; } =
+        [new(false, 0.03f), new(false, 0.1f), new(false, 0.3f), new(true, 3f), new(true, 30f), new(true, 300f)];
+
+    /// <summary>Folds of the cross-validation that chooses L2 (fewer when a class has fewer training photos).</summary>
+    public int ValidationFolds { get; init; } = 5;
+
+    /// <summary>What each view's features go through before the trainer sees them (<see cref="FeatureNormalization"/>).</summary>
+    public string Normalization { get; init; } = FeatureNormalization.SqrtStageL2;
 
     /// <summary>L1 penalty of the linear trainers, same units as <see cref="L2"/>; 0 keeps every feature.</summary>
     public float L1 { get; init; }
@@ -34,8 +51,8 @@ public sealed record TrainerOptions
     public int Seed { get; init; } = 2018;
 
     /// <summary>
-    /// Standardise each feature (zero mean, unit variance over the training rows) before a linear
-    /// trainer sees it; the scaling is folded into the saved weights. LightGbm ignores it (trees are
+    /// Standardise each feature (zero mean, unit variance over the training rows, after <see cref="Normalization"/>)
+    /// before a linear trainer sees it; the scaling is folded into the saved weights. LightGbm ignores it (trees are
     /// scale-free).
     /// </summary>
     public bool Normalize { get; init; }
@@ -57,8 +74,14 @@ public sealed record TrainerOptions
     {
         if (!Trainers.Contains(Trainer))
             throw new ArgumentException($"Unknown trainer '{Trainer}': use one of {string.Join(", ", Trainers)}.");
-        if (!(L2 >= 0) || float.IsInfinity(L2))
-            throw new ArgumentException($"L2 must be a finite number >= 0, not {L2}.");
+        if (L2 is { } l2 && (!(l2 >= 0) || float.IsInfinity(l2)))
+            throw new ArgumentException($"L2 must be a finite number >= 0, not {l2}.");
+        if (Candidates.Count == 0 || Candidates.Any(c => !(c.L2 >= 0) || float.IsInfinity(c.L2)))
+            throw new ArgumentException($"Candidates must be one or more, each with a finite L2 >= 0, not [{string.Join(", ", Candidates)}].");
+        if (ValidationFolds is < 2 or > 20)
+            throw new ArgumentException($"ValidationFolds must be between 2 and 20, not {ValidationFolds}.");
+        if (!FeatureNormalization.Kinds.Contains(Normalization))
+            throw new ArgumentException($"Unknown normalization '{Normalization}': use one of {string.Join(", ", FeatureNormalization.Kinds)}.");
         if (!(L1 >= 0) || float.IsInfinity(L1))
             throw new ArgumentException($"L1 must be a finite number >= 0, not {L1}.");
         if (MaxIterations < 1)
@@ -72,4 +95,10 @@ public sealed record TrainerOptions
         if (MinimumExampleCountPerLeaf < 1)
             throw new ArgumentException($"MinimumExampleCountPerLeaf must be at least 1, not {MinimumExampleCountPerLeaf}.");
     }
+}
+
+/// <summary>One setting of the linear head that cross-validation tries.</summary>
+public sealed record HeadCandidate(bool Normalize, float L2)
+{
+    public override string ToString() => $"{(Normalize ? "standardised" : "as normalised")}, L2={L2}";
 }

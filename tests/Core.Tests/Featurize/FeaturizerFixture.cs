@@ -3,8 +3,9 @@ using Flowers.Featurize;
 namespace Flowers.Tests.Featurize;
 
 /// <summary>
-/// Featurizers shared by the featurize tests (loading one costs seconds): the product's (224 px, multi-level, mirrored
-/// view, 8-bit) and the same network in 32-bit floats, made when first asked for.
+/// Featurizers shared by the featurize tests (loading one costs seconds): the product's network (multi-level, mirrored
+/// view, 8-bit) and the same network in 32-bit floats, made when first asked for. Both at 224 px, the size the golden
+/// features and the ML.NET comparison were pinned at (the product's default is 288).
 /// </summary>
 public sealed class FeaturizerFixture : IDisposable
 {

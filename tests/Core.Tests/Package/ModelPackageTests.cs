@@ -15,7 +15,7 @@ public class ModelPackageTests
 
     private static ModelPackage Make(string trainer = TrainerOptions.Lbfgs)
     {
-        var options = new TrainerOptions { Trainer = trainer, NumberOfIterations = 20, MaxIterations = 50 };
+        var options = new TrainerOptions { Trainer = trainer, NumberOfIterations = 20, MaxIterations = 50, L2 = 1 };
         var classifier = ClassifierTrainer.Train(SyntheticFeatures.Classes, new SyntheticFeatures(seed: 1).Photos(15), options);
         return ModelPackage.Create(classifier, Featurizer, Featurizer.Id, options,
             new MetricsSummary(0.9, 0.88, 0.31, 45, 12), "ab12cd", CreatedAt);

@@ -17,7 +17,7 @@ public class ReportSourcesTests
         Assert.Equal(["model", "data set", "test fraction", "split seed", "featurizer options", "trainer options"], linear.Keys);
         Assert.Equal("0.25", linear["test fraction"]);
         Assert.Equal("7", linear["split seed"]);
-        Assert.Contains("inputSize=224", linear["featurizer options"]);
+        Assert.Contains($"inputSize={new FeaturizerOptions().InputSize}", linear["featurizer options"]);
         Assert.DoesNotContain("intraOpThreads", linear["featurizer options"]);
         Assert.Contains("l2=30", linear["trainer options"]);
         Assert.DoesNotContain("numberOfLeaves", linear["trainer options"]);
@@ -26,6 +26,7 @@ public class ReportSourcesTests
         var trees = ReportSettings.Describe("m-1", "x", new SplitOptions(), new FeaturizerOptions(), new TrainerOptions { Trainer = TrainerOptions.LightGbm });
         Assert.Contains("numberOfLeaves=31", trees["trainer options"]);
         Assert.DoesNotContain("l2=", trees["trainer options"]);
+        Assert.DoesNotContain("validationFolds=", trees["trainer options"]);
     }
 
     [Fact]

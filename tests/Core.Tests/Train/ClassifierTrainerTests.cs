@@ -7,7 +7,11 @@ namespace Flowers.Tests.Train;
 
 public class ClassifierTrainerTests
 {
-    private static readonly TrainerOptions Fast = new() { NumberOfIterations = 40, MaxIterations = 100 };
+    // Raw features and a fixed L2: ML.NET's own objective, so the comparisons with ML.NET below hold exactly.
+    private static readonly TrainerOptions Fast = new()
+    {
+        NumberOfIterations = 40, MaxIterations = 100, L2 = 100, Normalization = FeatureNormalization.None, Normalize = false,
+    };
 
     private static double Accuracy(TrainedClassifier classifier, IEnumerable<TrainingExample> test)
     {
@@ -98,7 +102,7 @@ public class ClassifierTrainerTests
         var data = FeatureRow.ToDataView(ml, rows, 3, photos[0].Views[0].Length);
         var model = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
         {
-            L2Regularization = Fast.L2, L1Regularization = Fast.L1, MaximumNumberOfIterations = Fast.MaxIterations,
+            L2Regularization = Fast.L2!.Value, L1Regularization = Fast.L1, MaximumNumberOfIterations = Fast.MaxIterations,
         }).Fit(data);
         var engine = ml.Model.CreatePredictionEngine<FeatureRow, ScoreRow>(model, inputSchemaDefinition: FeatureRow.Schema(3, photos[0].Views[0].Length));
 
@@ -118,6 +122,25 @@ public class ClassifierTrainerTests
         var classifier = ClassifierTrainer.Train(SyntheticFeatures.Classes, features.Photos(40), options);
 
         Assert.InRange(Accuracy(classifier, features.Photos(20, prefix: "t")), 0.95, 1.0);
+    }
+
+    [Fact]
+    public void The_default_normalization_is_saved_with_the_model_and_applied_to_every_view()
+    {
+        var features = new SyntheticFeatures(seed: 13, dimension: 12);
+        var stages = new[] { 4, 8 };
+        var options = Fast with { Normalization = FeatureNormalization.SqrtStageL2, Normalize = true, L2 = 1 };
+        var classifier = ClassifierTrainer.Train(SyntheticFeatures.Classes, features.Photos(30), options, stages);
+        var loaded = TrainedClassifier.Load(new MemoryStream(classifier.ToBytes()));
+
+        Assert.Equal(FeatureNormalization.SqrtStageL2, loaded.Normalization.Kind);
+        Assert.Equal(stages, loaded.Normalization.Stages);
+        Assert.InRange(Accuracy(loaded, features.Photos(20, prefix: "t")), 0.8, 1.0); // chance is 1/3
+        // A photo 100 times brighter has the same normalised features, so the same prediction.
+        var photo = features.Photos(1, prefix: "x")[0];
+        Assert.Equal(loaded.Predict(photo.Views), loaded.Predict(photo.Views.Select(v => v.Select(x => x * 100).ToArray()).ToArray()), new FloatTolerance(1e-5f));
+        Assert.Throws<ArgumentException>(() => ClassifierTrainer.Train(SyntheticFeatures.Classes, features.Photos(5), options, [4, 4]));
+        Assert.Throws<ArgumentException>(() => ClassifierTrainer.Train(SyntheticFeatures.Classes, features.Photos(5), options with { L2 = null }));
     }
 
     [Fact]
