@@ -98,13 +98,97 @@ if (Run("calibrate"))
 if (Run("int8"))
 {
     // The product's features in 8 bits against 32: accuracy with the product's trainer settings, per split seed.
-    var defaults = new Flowers.Train.TrainerOptions();
-    Console.WriteLine($"\n| precision | 960, no mirror, L2=10 | product default (960, mirror both, L2={defaults.L2}) |\n|---|---|---|");
+    var defaults = new Flowers.Train.TrainerOptions { L2 = 100 };
+    Console.WriteLine($"\n| precision | 960, no mirror, L2=10 | earlier product default (960, mirror both, L2={defaults.L2}) |\n|---|---|---|");
     foreach (var precision in new[] { FeaturePrecision.Float32, FeaturePrecision.Int8 })
     {
         var f = Featurize(new FeaturizerOptions { Precision = precision });
-        Console.WriteLine($"| {precision} | {Evaluate(f, 960, "none", 10, false, false):0.0000} | {Evaluate(f, 960, "none", defaults.L2, true, true):0.0000} |");
+        Console.WriteLine($"| {precision} | {Evaluate(f, 960, "none", 10, false, false):0.0000} | {Evaluate(f, 960, "none", defaults.L2.Value, true, true):0.0000} |");
     }
+}
+
+if (Run("fullres"))
+{
+    // Input size x feature normalisation x L2 on the product's own split (DatasetSplitter), mean over --seeds and the
+    // first seed alone; rough featurize CPU ms per photo (decode + all views) from the process's CPU time.
+    var sizes = (Arg("--sizes") ?? "224,256,288").Split(',').Select(int.Parse).ToArray();
+    var norms = (Arg("--norms") ?? "none,stage-l2,sqrt-stage-l2").Split(',');
+    var l2s = (Arg("--l2s") ?? "0.1,0.3,1,3,10,30,100").Split(',').Select(float.Parse).ToArray();
+    var dataset2 = Flowers.Acquire.DatasetFolder.Scan(dataset);
+    var manifests = seeds.Select(seed => Flowers.Split.DatasetSplitter.Split(dataset2, new Flowers.Split.SplitOptions(Seed: seed))).ToList();
+    Console.WriteLine($"\n| input | normalisation | " + string.Join(" | ", l2s.Select(l => $"L2={l}")) + " |\n|---|---|" + string.Concat(l2s.Select(_ => "---|")));
+    foreach (var size in sizes)
+    {
+        var (f, ms) = FeaturizeTimed(new FeaturizerOptions { InputSize = size });
+        Console.WriteLine($"| {size} ({ms:0.0} ms) | | |");
+        foreach (var norm in norms)
+            Console.WriteLine($"| {size} | {norm} | " + string.Join(" | ", l2s.Select(l2 =>
+            {
+                var accs = manifests.Select(m => EvaluateManifest(m, dataset2, f, norm, l2)).ToArray();
+                return $"{accs.Average():0.0000} ({accs[0]:0.0000})";
+            })) + " |");
+    }
+}
+
+(Dictionary<string, PhotoFeatures>, double) FeaturizeTimed(FeaturizerOptions options)
+{
+    var f = Featurize(options);
+    using var featurizer = PhotoFeaturizer.Create(options);
+    var sample = photos.Take(10).Concat(photos.Where((_, i) => i % 17 == 0).Take(120)).Select(p => new PhotoBytes(p.Path, File.ReadAllBytes(p.Path))).ToList();
+    foreach (var _ in featurizer.FeaturizeAll(sample.Take(10))) { }
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    foreach (var _ in featurizer.FeaturizeAll(sample.Skip(10))) { }
+    return (f, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / (sample.Count - 10));
+}
+
+double EvaluateManifest(Flowers.Split.SplitManifest manifest, Flowers.Acquire.Dataset ds, Dictionary<string, PhotoFeatures> features, string norm, float l2)
+{
+    var byName = ds.Photos.ToDictionary(p => $"{p.Class}/{p.Name}", p => p.FilePath);
+    var standardise = norm.EndsWith("+std");
+    var baseNorm = standardise ? norm[..^4] : norm;
+    float[] N(float[] v) => Normalise(v, baseNorm);
+    var train = manifest.Entries.Where(e => e.Side == Flowers.Split.SplitSide.Train && features.ContainsKey(byName[$"{e.Class}/{e.Name}"]))
+        .Select(e => new Flowers.Train.LabeledFeatures($"{e.Class}/{e.Name}", e.Class, new PhotoFeatures(features[byName[$"{e.Class}/{e.Name}"]].Views.Select(N).ToArray()))).ToList();
+    var test = manifest.Entries.Where(e => e.Side == Flowers.Split.SplitSide.Test && features.ContainsKey(byName[$"{e.Class}/{e.Name}"]))
+        .Select(e => (e.Class, Views: features[byName[$"{e.Class}/{e.Name}"]].Views.Select(N).ToArray())).ToList();
+    // "product": the product's trainer defaults, L2 chosen by its cross-validation; "old": the defaults before it.
+    var options = norm switch
+    {
+        "product" => new Flowers.Train.TrainerOptions(),
+        "old" => new Flowers.Train.TrainerOptions { L2 = 100, Normalization = Flowers.Train.FeatureNormalization.None, Normalize = false },
+        _ => new Flowers.Train.TrainerOptions { L2 = l2, Normalize = standardise, Normalization = Flowers.Train.FeatureNormalization.None },
+    };
+    IReadOnlyList<int>? stages = norm is "product" or "old" ? new FeaturizerOptions().StageChannels : null;
+    var (resolved, choice) = Flowers.Train.HyperParameterSearch.Resolve(manifest.Classes, train, options, stages ?? [train[0].Features.Dimension]);
+    if (choice is not null) Console.Error.WriteLine($"seed {manifest.Options.Seed}: chose {choice.Chosen} from " + string.Join(", ", choice.Candidates.Select(c => $"{(c.Normalize ? "std " : "")}{c.L2}: {c.Accuracy:0.0000}/{c.LogLoss:0.000}")));
+    var classifier = Flowers.Train.ClassifierTrainer.Train(manifest.Classes, train, resolved, stages);
+    var correct = test.Count(t => { var p = classifier.Predict(t.Views); return manifest.Classes[Array.IndexOf(p, p.Max())] == t.Class; });
+    return (double)correct / test.Count;
+}
+
+static float[] Normalise(float[] v, string norm)
+{
+    if (norm is "none" or "product" or "old") return v;
+    var r = (float[])v.Clone();
+    if (norm.StartsWith("sqrt")) for (var i = 0; i < r.Length; i++) r[i] = MathF.Sign(r[i]) * MathF.Sqrt(MathF.Abs(r[i]));
+    if (norm.EndsWith("stage-l2"))
+    {
+        var start = 0;
+        foreach (var n in v.Length == 960 ? new[] { 64, 128, 256, 512 } : v.Length == 1920 ? new[] { 64, 128, 256, 512, 64, 128, 256, 512 } : new[] { v.Length })
+        {
+            double s = 0; for (var i = start; i < start + n; i++) s += r[i] * r[i];
+            var k = (float)(1 / Math.Max(Math.Sqrt(s), 1e-12));
+            for (var i = start; i < start + n; i++) r[i] *= k;
+            start += n;
+        }
+    }
+    else if (norm.EndsWith("-l2"))
+    {
+        double s = 0; foreach (var x in r) s += x * x;
+        var k = (float)(1 / Math.Max(Math.Sqrt(s), 1e-12));
+        for (var i = 0; i < r.Length; i++) r[i] *= k;
+    }
+    return r;
 }
 
 Dictionary<string, PhotoFeatures> Featurize(FeaturizerOptions options)

@@ -11,11 +11,12 @@ using Onnx;
 // compare.py <a.bin> <b.bin>. Quantized models are written once to model-int{bits}.onnx beside the inputs, natively,
 // since the protobuf editing is slow under emulation; inputs are prepared natively so only the network is compared.
 ResNet18Model.CacheDirectory = null; // an optimized graph cached for one CPU must not be reused on the other
-const int Size = 224;
-const int Block = 3 * Size * Size;
+// The network's input side: the product's default unless CPU_EQUIVALENCE_SIZE says otherwise (prepare and run must agree).
+var Size = int.Parse(Environment.GetEnvironmentVariable("CPU_EQUIVALENCE_SIZE") ?? new FeaturizerOptions().InputSize.ToString());
+var Block = 3 * Size * Size;
 if (args is ["prepare", var photosDir, var perClass, var inputsPath])
 {
-    using var featurizer = PhotoFeaturizer.Create(new FeaturizerOptions { Precision = FeaturePrecision.Float32, MirroredView = false });
+    using var featurizer = PhotoFeaturizer.Create(new FeaturizerOptions { Precision = FeaturePrecision.Float32, MirroredView = false, InputSize = Size });
     var files = Directory.GetDirectories(photosDir).Order(StringComparer.Ordinal)
         .SelectMany(d => Directory.GetFiles(d, "*.jpg").Order(StringComparer.Ordinal).Take(int.Parse(perClass))).ToList();
     using var output = File.Create(inputsPath);

@@ -34,8 +34,8 @@ public static class BenchCommand
         };
         var uploads = new Option<int>("--uploads") { Description = "Photos uploaded one by one for the label latency", DefaultValueFactory = _ => 200 };
         var burst = new Option<int>("--burst") { Description = "Photos uploaded at once for the label throughput", DefaultValueFactory = _ => 500 };
-        var only = new Option<string?>("--only") { Description = "Run one group of figures: featurize or pipeline" };
-        only.AcceptOnlyFromAmong("featurize", "pipeline");
+        var only = new Option<string?>("--only") { Description = "Run one group of figures: featurize, defaults or pipeline" };
+        only.AcceptOnlyFromAmong("featurize", "defaults", "pipeline");
         var repeat = new Option<int>("--repeat") { Description = "Repeats; figures are medians", DefaultValueFactory = _ => 3 };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file" };
         var command = new Command("bench",
@@ -68,6 +68,7 @@ public static class BenchCommand
 
         var benchmarks = new List<Func<IEnumerable<BenchFigure>>>();
         if (only is null or "featurize") benchmarks.Add(() => FeaturizeBenchmark.Run(new BenchContext(dataset, featurizePhotos, repeat, root, console)));
+        if (only is null or "defaults") benchmarks.Add(() => DefaultsBenchmark.Run(new BenchContext(dataset, featurizePhotos, repeat, root, console)));
         if (only is null or "pipeline") benchmarks.Add(() => PipelineBenchmark.Run(new BenchContext(dataset, photos, repeat, root, console), pipeline));
         var started = DateTimeOffset.UtcNow;
         var load = LoadAverage();
@@ -133,6 +134,36 @@ public static class BenchCommand
         var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? double.NaN
             : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
+
+/// <summary>
+/// What a photo costs the product's featurizer as it is configured (input size, every view, decode included) against
+/// the defaults before input size 288: process CPU time per photo, both interleaved within each repeat. Run it on
+/// full-resolution photos (oxford17): on small ones decoding costs less and the ratio comes out higher.
+/// </summary>
+static class DefaultsBenchmark
+{
+    public static readonly FeaturizerOptions Earlier = new() { InputSize = 224 };
+
+    public static IEnumerable<BenchFigure> Run(BenchContext context)
+    {
+        var current = new FeaturizerOptions();
+        using var now = PhotoFeaturizer.Create(current);
+        using var before = PhotoFeaturizer.Create(Earlier);
+        FeaturizeBenchmark.Drain(now.FeaturizeAll(context.Photos.Take(10).Select(FeaturizeBenchmark.Read)));
+        FeaturizeBenchmark.Drain(before.FeaturizeAll(context.Photos.Take(10).Select(FeaturizeBenchmark.Read)));
+        var (cpuNow, cpuBefore) = (new List<double>(), new List<double>());
+        for (var r = 0; r < context.Repeat; r++)
+        {
+            cpuNow.Add(FeaturizeBenchmark.Timed(() => FeaturizeBenchmark.Drain(now.FeaturizeAll(context.Photos.Select(FeaturizeBenchmark.Read)))).CpuMs);
+            cpuBefore.Add(FeaturizeBenchmark.Timed(() => FeaturizeBenchmark.Drain(before.FeaturizeAll(context.Photos.Select(FeaturizeBenchmark.Read)))).CpuMs);
+            context.Console.MarkupLineInterpolated($"  repeat {r + 1}: defaults {cpuNow[^1]:0.0} CPU ms/photo, earlier defaults {cpuBefore[^1]:0.0}");
+        }
+        yield return new BenchFigure($"featurize CPU time, defaults ({current.InputSize} px, {current.ViewCount} views, decode included)", BenchCommand.Median(cpuNow), "ms/photo", Samples: cpuNow);
+        yield return new BenchFigure($"same, earlier defaults ({Earlier.InputSize} px, {Earlier.ViewCount} views)", BenchCommand.Median(cpuBefore), "ms/photo", Samples: cpuBefore);
+        var ratio = cpuNow.Zip(cpuBefore, (a, b) => a / b).ToList();
+        yield return new BenchFigure("defaults / earlier defaults, CPU per photo", BenchCommand.Median(ratio), "x", 1.6, ratio, AtMost: true);
     }
 }
 
@@ -219,7 +250,7 @@ static class FeaturizeBenchmark
     }
 
     /// <summary>Images a second and CPU milliseconds an image (this whole process) of a run that returns its image count.</summary>
-    static (double Rate, double CpuMs) Timed(Func<int> run)
+    internal static (double Rate, double CpuMs) Timed(Func<int> run)
     {
         var process = Process.GetCurrentProcess();
         process.Refresh();
@@ -231,7 +262,7 @@ static class FeaturizeBenchmark
         return (images / seconds, (process.TotalProcessorTime - cpu).TotalMilliseconds / images);
     }
 
-    static PhotoBytes Read(string path) => new(path, File.ReadAllBytes(path));
+    internal static PhotoBytes Read(string path) => new(path, File.ReadAllBytes(path));
 
     static float[]? TryPrepare(PhotoFeaturizer featurizer, string path)
     {
@@ -239,7 +270,7 @@ static class FeaturizeBenchmark
         catch (PhotoRejectedException) { return null; }
     }
 
-    static int Drain(IEnumerable<FeaturizeOutcome> outcomes) => outcomes.Count(o => o.Succeeded);
+    internal static int Drain(IEnumerable<FeaturizeOutcome> outcomes) => outcomes.Count(o => o.Succeeded);
 
     /// <summary>
     /// Images a second of plain session.Run calls over prepared tensors, with the featurizer's concurrency:
