@@ -13,7 +13,8 @@ public sealed class StartTraining(FlowersApi api)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = FlowersApi.Routes.Training)] HttpRequestData request,
         [DurableClient] DurableTaskClient client, CancellationToken ct)
     {
-        var answer = await api.StartTrainingAsync(client, await request.ReadAsStringAsync(), request.Url.GetLeftPart(UriPartial.Authority), ct);
+        var contentType = request.Headers.TryGetValues("Content-Type", out var values) ? values.FirstOrDefault() : null;
+        var answer = await api.StartTrainingAsync(client, contentType, await request.ReadAsStringAsync(), request.Url.GetLeftPart(UriPartial.Authority), ct);
         // A started run gets Durable Functions' own 202 (its durable webhook URLs), as Azure users always have.
         return answer.StartedRunId is { } id ? await client.CreateCheckStatusResponseAsync(request, id, ct) : await request.AnswerAsync(answer, ct);
     }

@@ -98,7 +98,7 @@ public sealed class FlowersLocalHost : IAsyncDisposable
             builder.Services.AddDurableTaskClient(client => client.UseGrpc(backend.Channel));
 
             var app = builder.Build();
-            HttpRoutes.Map(app, options.FunctionKey);
+            HttpRoutes.Map(app, options.FunctionKey, options.Url);
             await app.StartAsync(ct);
             return new FlowersLocalHost(backend, app, pipeline, watcher, warmup);
         }

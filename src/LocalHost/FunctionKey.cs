@@ -4,7 +4,8 @@ namespace Flowers.LocalHost;
 
 /// <summary>
 /// The local host's function key: FLOWERS_FUNCTION_KEY when set, else one generated on first use and kept
-/// in .flowers/function.key (readable by the owner only), so the CLI and curl can find it.
+/// in .flowers/function.key (readable by the owner only, never committed: each clone has its own), so the CLI and
+/// curl can find it.
 /// </summary>
 public static class FunctionKey
 {
@@ -12,9 +13,14 @@ public static class FunctionKey
 
     public static string LoadOrCreate(string repositoryRoot)
     {
-        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnvironment) return fromEnvironment;
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnvironment)
+            return !string.IsNullOrWhiteSpace(fromEnvironment) ? fromEnvironment.Trim()
+                : throw new InvalidOperationException($"{EnvironmentVariable} holds only white space: set a key, or unset it to use a generated one.");
         var path = PathIn(repositoryRoot);
-        if (File.Exists(path)) return File.ReadAllText(path).Trim();
+        if (File.Exists(path))
+            // An empty key would let `?code=` through.
+            return File.ReadAllText(path).Trim() is { Length: > 0 } kept ? kept
+                : throw new InvalidOperationException($"The function key file {path} is empty: delete it and a new key is generated.");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(30)).Replace('+', '-').Replace('/', '_');
         File.WriteAllText(path, key);

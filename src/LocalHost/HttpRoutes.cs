@@ -10,13 +10,17 @@ namespace Flowers.LocalHost;
 
 /// <summary>
 /// The Functions app's HTTP routes, answered by the same Core <see cref="FlowersApi"/> as its functions in src/Functions.
-/// Every route but health needs the function key, as with AuthorizationLevel.Function.
+/// Every route but health needs the function key, as with AuthorizationLevel.Function, and every route refuses
+/// requests addressed to another host name or sent from another origin (<see cref="LocalHostNames"/>).
 /// </summary>
 public static class HttpRoutes
 {
-    public static void Map(IEndpointRouteBuilder app, string functionKey)
+    public static void Map(IEndpointRouteBuilder app, string functionKey, string listenUrl)
     {
-        var api = app.MapGroup("/api");
+        if (string.IsNullOrWhiteSpace(functionKey)) throw new ArgumentException("The function key is empty: every request would match it.", nameof(functionKey));
+        var hosts = LocalHostNames.For(listenUrl);
+        var api = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
+            LocalHostNames.Refusal(context.HttpContext.Request, hosts) is { } refusal ? Result(refusal) : await next(context));
         api.MapGet(FlowersApi.Routes.Health, () => Result(FlowersApi.Health()));
 
         var keyed = api.MapGroup("").AddEndpointFilter(async (context, next) =>
@@ -27,7 +31,7 @@ public static class HttpRoutes
         keyed.MapPost(FlowersApi.Routes.Training, async (HttpRequest request, FlowersApi flowers, DurableTaskClient client, CancellationToken ct) =>
         {
             using var reader = new StreamReader(request.Body);
-            return Result(await flowers.StartTrainingAsync(client, await reader.ReadToEndAsync(ct), $"{request.Scheme}://{request.Host}", ct));
+            return Result(await flowers.StartTrainingAsync(client, request.ContentType, await reader.ReadToEndAsync(ct), $"{request.Scheme}://{request.Host}", ct));
         });
         keyed.MapGet(FlowersApi.Routes.TrainingRun, async (string id, DurableTaskClient client, CancellationToken ct) =>
             Result(await FlowersApi.GetTrainingRunAsync(client, id, ct)));

@@ -30,8 +30,15 @@ public sealed record LocalSettings(string StorageConnection, TrainingSettings Tr
                     values[entry.Name.Replace("__", ":")] = entry.Value.ToString();
         }
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).AddEnvironmentVariables().Build();
-        // The local host reads data sets from its own disk (flowers train --dataset ./photos); a deployed app never does.
-        var training = (configuration.GetSection("Training").Get<TrainingSettings>() ?? new TrainingSettings()) with { AllowLocalSources = true };
+        // The local host reads data sets from its own disk (flowers train --dataset ./photos), below the home, temporary
+        // and repository's parent folders unless told otherwise; a deployed app never does.
+        var training = configuration.GetSection("Training").Get<TrainingSettings>() ?? new TrainingSettings();
+        training = training with
+        {
+            AllowLocalSources = true,
+            LocalSourceRoots = training.LocalSourceRoots
+                ?? string.Join(Path.PathSeparator, [.. new TrainingSettings().LocalSourceFolders(), Path.GetDirectoryName(Path.GetFullPath(repositoryRoot).TrimEnd(Path.DirectorySeparatorChar))!]),
+        };
         return new LocalSettings(
             configuration[StorageNames.Connection] is { Length: > 0 } connection ? connection : Azurite.DevelopmentStorage,
             training,

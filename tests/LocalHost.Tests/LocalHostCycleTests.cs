@@ -91,7 +91,7 @@ public sealed class LocalHostCycleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsJsonAsync("api/training", new { })).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("api/models/current?code=wrong")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"api/models/current?code={LocalRun.Key}")).StatusCode);
-        using var bad = await http.PostAsync($"api/training?code={LocalRun.Key}", new StringContent("{\"blobPrefix\": \"some-photos\", \"testFraction\": 2}"));
+        using var bad = await http.PostAsync($"api/training?code={LocalRun.Key}", new StringContent("{\"blobPrefix\": \"some-photos\", \"testFraction\": 2}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("testFraction", await bad.Content.ReadAsStringAsync());
     }

@@ -65,7 +65,7 @@ public class FlowersApiTests(ApiHost host) : IClassFixture<ApiHost>
     [Fact]
     public async Task Training_starts_with_a_status_link_refuses_a_second_run_and_a_bad_body_and_shows_the_run()
     {
-        var started = await Api.StartTrainingAsync(host.Client, """{ "blobPrefix": "api-shapes" }""", BaseUrl + "/");
+        var started = await Api.StartTrainingAsync(host.Client, "application/json", """{ "blobPrefix": "api-shapes" }""", BaseUrl + "/");
         Assert.Equal(202, started.Status);
         Assert.Equal("training-api-shapes", started.StartedRunId);
         const string statusUrl = BaseUrl + "/api/training/training-api-shapes";
@@ -73,12 +73,12 @@ public class FlowersApiTests(ApiHost host) : IClassFixture<ApiHost>
         Assert.Equal("training-api-shapes", Json(started).GetProperty("id").GetString());
         Assert.Equal(statusUrl, Json(started).GetProperty("statusQueryGetUri").GetString());
 
-        var again = await Api.StartTrainingAsync(host.Client, """{ "blobPrefix": "api-shapes" }""", BaseUrl);
+        var again = await Api.StartTrainingAsync(host.Client, "application/json", """{ "blobPrefix": "api-shapes" }""", BaseUrl);
         Assert.Null(again.StartedRunId);
         AssertError(again, 409, "a training run of this data set is already running: training-api-shapes");
         Assert.Equal("training-api-shapes", Json(again).GetProperty("id").GetString());
 
-        var bad = await Api.StartTrainingAsync(host.Client, """{ "blobPrefix": "api-bad", "seed": -1 }""", BaseUrl);
+        var bad = await Api.StartTrainingAsync(host.Client, "application/json", """{ "blobPrefix": "api-bad", "seed": -1 }""", BaseUrl);
         Assert.Equal(400, bad.Status);
         Assert.StartsWith("seed:", Json(bad).GetProperty("error").GetString());
         Assert.Null(bad.StartedRunId);
@@ -89,6 +89,27 @@ public class FlowersApiTests(ApiHost host) : IClassFixture<ApiHost>
         Assert.Contains(Json(run).GetProperty("runtimeStatus").GetString(), new[] { "Pending", "Running" });
         AssertError(await FlowersApi.GetTrainingRunAsync(host.Client, "training-nothing"), 404, "no training run 'training-nothing'");
     }
+
+    [Theory]
+    [InlineData("text/plain", "{}")]
+    [InlineData("application/x-www-form-urlencoded", "source=/etc")]
+    [InlineData("multipart/form-data; boundary=x", "")]
+    [InlineData(null, "{}")]
+    public async Task A_body_that_is_not_sent_as_json_is_refused_before_anything_starts(string? contentType, string body)
+    {
+        var answer = await Api.StartTrainingAsync(host.Client, contentType, body, BaseUrl);
+        AssertError(answer, 415, $"the body must be sent as Content-Type: application/json, not {(contentType is null ? "without a Content-Type" : $"'{contentType}'")}");
+        Assert.Null(answer.StartedRunId);
+    }
+
+    [Theory]
+    [InlineData("application/json", true)]
+    [InlineData("Application/JSON; charset=utf-8", true)]
+    [InlineData("application/problem+json", true)]
+    [InlineData("text/json", false)]
+    [InlineData("application/jsonp", false)]
+    [InlineData("", false)]
+    public void Json_content_types_are_told_apart(string contentType, bool json) => Assert.Equal(json, FlowersApi.IsJson(contentType));
 
     [Fact]
     public async Task Models_and_their_reports_are_found_by_id_and_the_current_one_once_published()

@@ -230,7 +230,7 @@ public class IngestActivityTests(ServedDataset served) : IClassFixture<ServedDat
         var strict = new IngestActivity(served.Services.GetRequiredService<FlowersStorage>(), served.Services.GetRequiredService<SplitManifests>(),
             new TrainingSettings(), NullLogger<IngestActivity>.Instance);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var error = await Assert.ThrowsAsync<RefusedSourceException>(() =>
             strict.RunAsync(new IngestInput("refused", served.Url, 0.2, 2018, 8)));
 
         Assert.Contains("loopback", error.Message);

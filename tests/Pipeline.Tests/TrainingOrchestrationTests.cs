@@ -188,6 +188,8 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
         Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
         var view = (await TrainingRuns.GetAsync(host.Client, run.InstanceId))!;
         Assert.Contains("no photos", view.Error);
+        Assert.Equal(RunFailure.UnusableDataset, view.ErrorCode);
+        Assert.DoesNotContain("Exception", view.Error);
     }
 
     [Fact]

@@ -55,9 +55,13 @@ public sealed class FlowersApi(TrainingRuns runs, ModelRegistry models)
     public static ApiAnswer Health() => new(200, BinaryData.FromString("""{"status":"ok"}"""), [new("Content-Type", ApiAnswer.JsonContentType)]);
 
     /// <summary>POST /api/training: 202 with the run's id and where to watch it (like Durable Functions'
-    /// check-status response), 409 with the id of the run already going, or 400 saying what is wrong.</summary>
-    public async Task<ApiAnswer> StartTrainingAsync(DurableTaskClient client, string? body, string baseUrl, CancellationToken ct = default)
+    /// check-status response), 409 with the id of the run already going, 400 saying what is wrong, or 415.
+    /// A body must come as JSON: a web page can send text/plain or a form to another origin without asking (no CORS
+    /// preflight), never application/json, so this also keeps pages the user visits from starting runs.</summary>
+    public async Task<ApiAnswer> StartTrainingAsync(DurableTaskClient client, string? contentType, string? body, string baseUrl, CancellationToken ct = default)
     {
+        if (!IsJson(contentType) && (contentType is not null || !string.IsNullOrEmpty(body)))
+            return ApiAnswer.Error(415, $"the body must be sent as Content-Type: application/json, not {(contentType is null ? "without a Content-Type" : $"'{contentType}'")}");
         var start = await runs.StartAsync(client, body, ct);
         return start.Status switch
         {
@@ -66,6 +70,11 @@ public sealed class FlowersApi(TrainingRuns runs, ModelRegistry models)
             _ => ApiAnswer.Error(400, start.Error!),
         };
     }
+
+    /// <summary>application/json or a +json type, with or without parameters (charset).</summary>
+    public static bool IsJson(string? contentType) =>
+        System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type) && type.MediaType is { } media
+        && (media.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>GET /api/training/{id}: stage, progress, and the outcome or error of a run.</summary>
     public static async Task<ApiAnswer> GetTrainingRunAsync(DurableTaskClient client, string id, CancellationToken ct = default) =>

@@ -68,10 +68,10 @@ public sealed class IngestActivity(FlowersStorage storage, SplitManifests manife
         // Checked again here, not only at the HTTP front door: the guarded client also refuses private addresses
         // on every connection, redirects included. A path on the host's disk only where the host allows it.
         var local = Path.IsPathFullyQualified(url);
-        if (local && !settings.AllowLocalSources)
-            throw new InvalidOperationException($"source '{url}' is a local path, which this host does not allow");
+        if (local && LocalSources.Problem(url, settings) is { } refused)
+            throw new RefusedSourceException($"source {refused}");
         if (!local && await SourceAddressGuard.CheckAsync(new Uri(url), settings.AllowPrivateSources, ct) is { } problem)
-            throw new InvalidOperationException($"source {problem}");
+            throw new RefusedSourceException($"source {problem}");
         using var http = SourceAddressGuard.CreateClient(settings.AllowPrivateSources);
         var acquirer = new DatasetAcquirer(new AcquireOptions { CacheDirectory = settings.CacheDirectory, Http = http });
         var dataset = await acquirer.AcquireAsync(url, progress: null, ct);

@@ -41,7 +41,8 @@ public static class TrainingOrchestration
     public static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 3)
     {
-        HandleFailure = failure => !failure.IsCausedBy<UnusableDatasetException>() && !failure.IsCausedBy<UnsafeArchiveException>(),
+        HandleFailure = failure => !failure.IsCausedBy<UnusableDatasetException>() && !failure.IsCausedBy<UnsafeArchiveException>()
+            && !failure.IsCausedBy<RefusedSourceException>(),
     });
 
     public static async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, TrainingRequest request)

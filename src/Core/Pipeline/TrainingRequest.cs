@@ -97,6 +97,7 @@ public static partial class TrainingRequestReader
             {
                 if (!Directory.Exists(source) && !File.Exists(source))
                     throw new TrainingRequestException("source", $"'{source}' does not exist on the host");
+                if (LocalSources.Problem(source, settings) is { } outside) throw new TrainingRequestException("source", outside);
                 if (dataset is not null) CheckName("dataset", dataset);
                 else dataset = DatasetNameFromUrl(new Uri(Path.GetFullPath(source).TrimEnd(Path.DirectorySeparatorChar)));
             }

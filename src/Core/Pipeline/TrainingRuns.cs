@@ -22,7 +22,8 @@ public sealed record TrainingRunView(
     DateTimeOffset CreatedAt,
     DateTimeOffset LastUpdatedAt,
     TrainingOutcome? Result,
-    string? Error);
+    string? Error,
+    string? ErrorCode = null);
 
 /// <summary>
 /// Starting and watching training runs through any DurableTaskClient. One run per data set at a time:
@@ -53,6 +54,7 @@ public sealed class TrainingRuns(TrainingSettings settings)
     {
         var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct);
         if (instance is null) return null;
+        var failure = instance.FailureDetails is { } details ? RunFailure.Describe(details) : default((string Code, string Message)?);
         return new TrainingRunView(
             id,
             instance.RuntimeStatus.ToString(),
@@ -60,7 +62,8 @@ public sealed class TrainingRuns(TrainingSettings settings)
             instance.CreatedAt,
             instance.LastUpdatedAt,
             instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? Deserialize<TrainingOutcome>(instance.SerializedOutput) : null,
-            instance.FailureDetails is { } failure ? $"{failure.ErrorType}: {failure.ErrorMessage}" : null);
+            failure?.Message,
+            failure?.Code);
     }
 
     // The Durable Task SDK's default data converter is System.Text.Json with web defaults.

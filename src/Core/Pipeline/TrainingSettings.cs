@@ -11,6 +11,15 @@ public sealed record TrainingSettings
     /// turns this on, for `flowers train --dataset ./photos`; a deployed app must never read its own files.</summary>
     public bool AllowLocalSources { get; init; }
 
+    /// <summary>Folders below which local sources may be, separated by ':' (';' on Windows). Null: the user's home
+    /// and temporary folders (<see cref="LocalSourceFolders"/>).</summary>
+    public string? LocalSourceRoots { get; init; }
+
+    /// <summary><see cref="LocalSourceRoots"/> as a list.</summary>
+    public IReadOnlyList<string> LocalSourceFolders() => LocalSourceRoots is { } configured
+        ? configured.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Path.GetFullPath).ToList()
+        : [Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), Path.GetTempPath()];
+
     /// <summary>Where downloaded archives are cached and extracted during ingest.</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "flowers-cache");
 
