@@ -10,7 +10,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
 
-var dataset = Arg("--dataset") ?? Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "datasets", "flowers128"));
+var dataset = Path.GetFullPath(Arg("--dataset") ?? Path.Combine(RepoRoot(), "..", "shared", "datasets", "flowers128"));
 var cacheDir = Arg("--cache") ?? Path.Combine(RepoRoot(), ".cache", "features");
 var stages = args.Where((a, i) => i > 0 && args[i - 1] == "--stage").ToHashSet();
 bool Run(string stage) => stages.Count == 0 || stages.Contains(stage);
