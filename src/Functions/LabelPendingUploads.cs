@@ -6,5 +6,5 @@ namespace Flowers.Functions;
 public sealed class LabelPendingUploads(LabelPendingUploadsActivity activity)
 {
     [Function(LabelPendingUploadsActivity.Name)]
-    public Task<int> Run([ActivityTrigger] string? publishedModelId, CancellationToken ct) => activity.RunAsync(publishedModelId, ct);
+    public Task<Flowers.Labelling.PendingLabelling> Run([ActivityTrigger] string? publishedModelId, CancellationToken ct) => activity.RunAsync(publishedModelId, ct);
 }

@@ -17,10 +17,12 @@ public static class PipelineServices
     /// <summary>One set of ONNX sessions for every test class in the process (as one app process has one).</summary>
     private static readonly FeaturizerCatalog Featurizers = new(new FeaturizerOptions());
 
-    public static ServiceProvider Build(Azurite azurite, StorageTraffic traffic, TrainingSettings? settings = null)
+    public static ServiceProvider Build(Azurite azurite, StorageTraffic traffic, TrainingSettings? settings = null,
+        Azure.Core.Pipeline.HttpPipelinePolicy? alsoPolicy = null)
     {
         var options = new BlobClientOptions();
         options.AddPolicy(traffic, HttpPipelinePosition.PerCall);
+        if (alsoPolicy is not null) options.AddPolicy(alsoPolicy, HttpPipelinePosition.PerCall);
         return new ServiceCollection()
             .AddLogging()
             .AddSingleton(new BlobServiceClient(azurite.ConnectionString, options))

@@ -158,13 +158,13 @@ public class PendingUploadTests(EmptyStorage storage) : IClassFixture<EmptyStora
             Assert.True(pending!.Pending);
             Assert.Equal(UploadLabeller.NoModelYet, pending.Error);
         }
-        Assert.Equal(0, await labeller.LabelPendingAsync());
+        Assert.Equal(0, (await labeller.LabelPendingAsync()).Labelled);
 
         var (first, metrics) = SyntheticModel.Train(featurizer, "synthetic-first");
         await registry.SaveAsync(first, metrics);
         await registry.PublishAsync(first.ModelId, DateTimeOffset.UtcNow);
 
-        Assert.Equal(5, await labeller.LabelPendingAsync());
+        Assert.Equal(new PendingLabelling(5, 0), await labeller.LabelPendingAsync());
         foreach (var name in early)
         {
             var result = await containers.Labels.GetBlobClient(name + ".json").ReadAsync<LabelResult>();
@@ -172,7 +172,7 @@ public class PendingUploadTests(EmptyStorage storage) : IClassFixture<EmptyStora
             Assert.NotNull(result.Label);
             Assert.Equal("synthetic-first", result.ModelId);
         }
-        Assert.Equal(0, await labeller.LabelPendingAsync()); // nothing left
+        Assert.Equal(0, (await labeller.LabelPendingAsync()).Labelled); // nothing left
 
         // A newly published model is used for the next upload.
         var second = new Package.ModelPackage(first.Manifest with { ModelId = "synthetic-second" }, first.Classifier);

@@ -11,14 +11,59 @@ namespace Flowers.Featurize;
 public sealed record PhotoLimits(long MaxPixels = 40_000_000, int MaxSide = 20_000);
 
 /// <summary>
+/// Bounds the memory of decodes that run at once: each holds its decoded pixels' count (4 bytes each) until it has
+/// shrunk them to the network's size; a decode waits while the others hold too many. PNG, BMP and GIF cannot be
+/// decoded scaled, so a 40-megapixel one holds 160 MB, and several at once (training's and labelling's decodes side by
+/// side) cost gigabytes. One process-wide budget, <see cref="Shared"/>; a photo larger than it runs alone.
+/// </summary>
+public sealed class DecodeBudget(long pixels)
+{
+    /// <summary>48 megapixels (192 MB of pixels): one photo at the pixel limit beside several ordinary ones.</summary>
+    public static DecodeBudget Shared { get; } = new(48_000_000);
+
+    private readonly object _lock = new(); // Monitor, for Wait/PulseAll
+    private long _inUse, _peak;
+
+    public long Pixels { get; } = pixels > 0 ? pixels : throw new ArgumentOutOfRangeException(nameof(pixels));
+
+    /// <summary>The most pixels held at once so far (for tests and measurements).</summary>
+    public long PeakPixels { get { lock (_lock) return _peak; } }
+
+    internal Lease Hold(long wanted)
+    {
+        var weight = Math.Min(wanted, Pixels);
+        lock (_lock)
+        {
+            while (_inUse + weight > Pixels) Monitor.Wait(_lock);
+            _inUse += weight;
+            _peak = Math.Max(_peak, _inUse);
+        }
+        return new Lease(this, weight);
+    }
+
+    internal readonly struct Lease(DecodeBudget budget, long weight) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (budget._lock)
+            {
+                budget._inUse -= weight;
+                Monitor.PulseAll(budget._lock);
+            }
+        }
+    }
+}
+
+/// <summary>
 /// Turns encoded photo bytes (JPEG, PNG, WebP, BMP, GIF: its first frame) into upright pixels stretched to
 /// a square of the network's input size. EXIF orientation is honoured, colour profiles are converted to
 /// sRGB, grey, CMYK and 16-bit sources come out as 8-bit RGB. Thread-safe (it holds no state).
 /// </summary>
-public sealed class PhotoDecoder(int size, PhotoLimits? limits = null)
+public sealed class PhotoDecoder(int size, PhotoLimits? limits = null, DecodeBudget? budget = null)
 {
     public int Size { get; } = size > 0 ? size : throw new ArgumentOutOfRangeException(nameof(size));
     public PhotoLimits Limits { get; } = limits ?? new PhotoLimits();
+    public DecodeBudget Budget { get; } = budget ?? DecodeBudget.Shared;
 
     // Bilinear for growing and mild shrinking: a Mitchell cubic costs more than twice as much in Skia and changes
     // nothing the network sees. For stronger shrinking (what is left after the JPEG codec's own 1/2, 1/4, 1/8
@@ -51,8 +96,8 @@ public sealed class PhotoDecoder(int size, PhotoLimits? limits = null)
             throw new PhotoRejectedException(
                 $"too large: {width}x{height} pixels (limit {Limits.MaxPixels / 1e6:0.#} megapixels, {Limits.MaxSide} pixels a side)");
 
-        // Big JPEGs: let the codec decode at 1/2, 1/4 or 1/8 scale (far cheaper than full size + shrink),
-        // as long as both sides stay at least the output size.
+        // Big JPEGs and WebPs: let the codec decode scaled (JPEG at 1/2, 1/4 or 1/8, WebP at any size; far cheaper than
+        // full size + shrink), as long as both sides stay at least the output size. PNG, BMP and GIF decode at full size.
         var decoded = new SKSizeI(width, height);
         var wanted = Math.Max((float)Size / width, (float)Size / height);
         if (wanted < 1f)
@@ -61,6 +106,7 @@ public sealed class PhotoDecoder(int size, PhotoLimits? limits = null)
             if (scaled.Width >= Size && scaled.Height >= Size && scaled.Width < width) decoded = scaled;
         }
 
+        using var held = Budget.Hold((long)decoded.Width * decoded.Height);
         var info = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Premul, Srgb);
         using var source = new SKBitmap(info);
         var result = codec.GetPixels(info, source.GetPixels(), new SKCodecOptions(0));

@@ -7,6 +7,8 @@ namespace Flowers.Labelling;
 /// <param name="Error">Set instead of a label: the file is not a readable image, too large, or (with
 /// <paramref name="Pending"/>) no model is published yet.</param>
 /// <param name="Pending">True while no model is published: the photo is labelled when one is.</param>
+/// <param name="UploadETag">The ETag of the upload this result is for (after its label metadata was set): when the
+/// upload's ETag is another, the upload was replaced and this result is not its label. Null in older results.</param>
 public sealed record LabelResult(
     string Upload,
     string? Label,
@@ -15,4 +17,10 @@ public sealed record LabelResult(
     string? ModelId,
     DateTimeOffset LabelledAt,
     string? Error = null,
-    bool Pending = false);
+    bool Pending = false,
+    string? UploadETag = null);
+
+/// <summary>What a pass over the uploads that waited for a model did.</summary>
+/// <param name="Labelled">Uploads that got a result (a label, or an error saying why the photo has none).</param>
+/// <param name="Failed">Uploads whose labelling failed (logged with their names); they stay pending.</param>
+public sealed record PendingLabelling(int Labelled, int Failed);

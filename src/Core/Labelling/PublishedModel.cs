@@ -1,6 +1,7 @@
 using Azure;
 using Flowers.Classify;
 using Flowers.Featurize;
+using Flowers.Package;
 using Flowers.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -48,25 +49,58 @@ public sealed class PublishedModel(ModelRegistry registry, FeaturizerCatalog fea
 
             var pointer = await registry.GetCurrentAsync(ct);
             if (pointer is null) return null;
-            var package = await registry.LoadPackageAsync(pointer.Value.Pointer.ModelId, ct);
-            // Runtime knobs (threads, model folder) are this machine's; what the features mean comes from the manifest.
-            var options = package.Manifest.Featurizer with
+            try
             {
-                ModelDirectory = featurizers.DefaultOptions.ModelDirectory,
-                IntraOpThreads = featurizers.DefaultOptions.IntraOpThreads,
-                ConcurrentRuns = featurizers.DefaultOptions.ConcurrentRuns,
-            };
-            var featurizer = featurizers.For(options);
-            if (featurizer.Id != package.Manifest.FeaturizerId)
-                throw new InvalidDataException($"model {package.Manifest.ModelId} needs featurizer {package.Manifest.FeaturizerId}, this app builds {featurizer.Id}");
-            var classifier = new PhotoClassifier(package, featurizer);
-            _loaded = new Loaded(pointer.Value.ETag, classifier, _time.GetUtcNow());
-            log.LogInformation("Loaded published model {ModelId}", package.Manifest.ModelId);
-            return classifier;
+                var classifier = await LoadAsync(pointer.Value.Pointer, ct);
+                _loaded = new Loaded(pointer.Value.ETag, classifier, _time.GetUtcNow());
+                log.LogInformation("Loaded published model {ModelId}", classifier.ModelId);
+                return classifier;
+            }
+            catch (Exception e) when (e is ModelPackageException or InvalidDataException or ArgumentException or RequestFailedException { Status: 404 } && _loaded is not null)
+            {
+                // A published package that cannot be used must not stop labelling: the previous model keeps labelling,
+                // and the pointer is tried again after CheckEvery (it may be fixed, or a newer model published).
+                var previous = _loaded!;
+                _loaded = previous with { CheckedAt = _time.GetUtcNow() };
+                log.LogError("Published model {ModelId} cannot be used ({Error}); labelling goes on with model {Previous}",
+                    pointer.Value.Pointer.ModelId, e.Message, previous.Classifier.ModelId);
+                return previous.Classifier;
+            }
         }
         finally
         {
             _loading.Release();
         }
+    }
+
+    private async Task<PhotoClassifier> LoadAsync(PublishedModelPointer pointer, CancellationToken ct)
+    {
+        ModelPackage package;
+        if (pointer.PackageSha256 is { } sha256)
+        {
+            try { package = await registry.LoadPackageAsync(pointer.ModelId, sha256, ct); }
+            catch (ModelPackageException e) { log.LogError("Model {ModelId} refused: {Error}", pointer.ModelId, e.Message); throw; }
+        }
+        else
+        {
+            // Pointers written before they carried a hash: accepted (refusing them would stop labelling at upgrade),
+            // with a warning; the next publish writes a hash.
+            log.LogWarning("models/current names model {ModelId} without a package hash (published by an earlier version); its package is not verified", pointer.ModelId);
+            package = await registry.LoadPackageAsync(pointer.ModelId, ct);
+        }
+        // What the features mean comes from the manifest; runtime knobs (threads, model folder) and the decode limits
+        // are this host's: a package, which anyone who can write models/ can change, must not switch off the
+        // decompression-bomb guard.
+        var options = package.Manifest.Featurizer with
+        {
+            ModelDirectory = featurizers.DefaultOptions.ModelDirectory,
+            IntraOpThreads = featurizers.DefaultOptions.IntraOpThreads,
+            ConcurrentRuns = featurizers.DefaultOptions.ConcurrentRuns,
+            Limits = featurizers.DefaultOptions.Limits,
+        };
+        var featurizer = featurizers.For(options);
+        if (featurizer.Id != package.Manifest.FeaturizerId)
+            throw new InvalidDataException($"model {package.Manifest.ModelId} needs featurizer {package.Manifest.FeaturizerId}, this app builds {featurizer.Id}");
+        return new PhotoClassifier(package, featurizer);
     }
 }

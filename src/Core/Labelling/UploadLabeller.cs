@@ -45,11 +45,17 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         for (var attempt = 1; ; attempt++)
         {
             try { return await LabelOnceAsync(uploadName, unlabelledOnly, ct); }
-            catch (RequestFailedException e) when (e.Status == 412 && attempt < 3)
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < 5)
             {
                 // The upload changed between reading its properties and its bytes: another caller labelled it meanwhile
                 // (the pass over pending uploads after a publish, a re-delivered trigger) or it was replaced. Look again.
                 log.LogInformation("Upload {Name} changed while it was read; looking at it again", uploadName);
+            }
+            catch (UploadChangedException) when (attempt < 5)
+            {
+                // A new version arrived while this one was labelled: label the version that is there now, so the last
+                // version's result is never replaced by an earlier version's.
+                log.LogInformation("Upload {Name} was replaced while it was labelled; labelling its new version", uploadName);
             }
         }
     }
@@ -63,6 +69,8 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         catch (RequestFailedException e) when (e.Status == 404) { log.LogInformation("Upload {Name} is gone", uploadName); return null; }
 
         var classifier = await model.GetAsync(ct: ct);
+        if (StorageNames.LabelBlob(uploadName).Length > StorageNames.MaxBlobNameLength)
+            return await RefuseNameAsync(upload, properties, classifier, ct);
         var resultBlob = storage.Labels.GetBlobClient(StorageNames.LabelBlob(uploadName));
         if (classifier is null)
         {
@@ -71,7 +79,8 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
             return pending;
         }
         var done = unlabelledOnly ? IsLabelled(properties.Metadata) : IsLabelledBy(properties.Metadata, classifier.ModelId);
-        if (done && await resultBlob.ReadOrDefaultAsync<LabelResult>(ct) is { } earlier)
+        if (done && await resultBlob.ReadOrDefaultAsync<LabelResult>(ct) is { } earlier
+            && (earlier.UploadETag is null || earlier.UploadETag == properties.ETag.ToString()))
             return earlier;
 
         LabelResult result;
@@ -91,27 +100,62 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
             }
         }
 
+        // Marked first (If-Match: the version that was read), so the result can name the ETag the upload has with its
+        // label; then the result is written, and the upload looked at once more: if another version arrived since,
+        // another labeller may have written that version's result before this write replaced it.
+        var marked = await MarkAsync(upload, properties, result, ct) ?? throw new UploadChangedException();
+        result = result with { UploadETag = marked.ToString() };
         await resultBlob.WriteAsync(result, ct: ct);
-        await MarkAsync(upload, properties, result, ct);
+        try
+        {
+            if ((await upload.GetPropertiesAsync(cancellationToken: ct)).Value.ETag != marked) throw new UploadChangedException();
+        }
+        catch (RequestFailedException e) when (e.Status == 404) { } // deleted since: its result stays as the last word
         log.LogInformation("Labelled {Name}: {Label}{Error}", uploadName, result.Label, result.Error);
         return result;
     }
 
     /// <summary>Labels every upload that has no label yet (e.g. uploaded before any model was published).</summary>
-    /// <returns>How many were labelled (or got an error result).</returns>
-    public async Task<int> LabelPendingAsync(CancellationToken ct = default)
+    /// <returns>How many were labelled (or got an error result), and how many failed: an upload's failure is logged
+    /// with its name and costs only that upload (it stays pending, so the next pass or its trigger tries it again).</returns>
+    public async Task<PendingLabelling> LabelPendingAsync(CancellationToken ct = default)
     {
         await storage.EnsureContainersAsync(ct);
-        if (await model.GetAsync(recheck: true, ct) is null) return 0;
+        if (await model.GetAsync(recheck: true, ct) is null) return new PendingLabelling(0, 0);
         var pending = new List<string>();
         await foreach (var blob in storage.Uploads.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }, ct))
             if (!IsLabelled(blob.Metadata)) pending.Add(blob.Name);
-        var labelled = 0;
+        int labelled = 0, failed = 0;
         await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (name, token) =>
         {
-            if (await LabelAsync(name, unlabelledOnly: true, token) is { Pending: false }) Interlocked.Increment(ref labelled);
+            try
+            {
+                if (await LabelAsync(name, unlabelledOnly: true, token) is { Pending: false }) Interlocked.Increment(ref labelled);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref failed);
+                log.LogError(e, "Upload {Name} could not be labelled ({Error}); it stays pending", name, e.Message);
+            }
         });
-        return labelled;
+        if (failed > 0) log.LogWarning("{Failed} of {Pending} waiting uploads could not be labelled", failed, pending.Count);
+        return new PendingLabelling(labelled, failed);
+    }
+
+    /// <summary>
+    /// An upload whose labels/{name}.json would exceed Blob Storage's name limit cannot get a result blob (the write
+    /// fails with 400 every time). Its error goes on the upload's metadata instead, so it is not tried again.
+    /// </summary>
+    private async Task<LabelResult> RefuseNameAsync(Azure.Storage.Blobs.BlobClient upload, BlobProperties properties,
+        Flowers.Classify.PhotoClassifier? classifier, CancellationToken ct)
+    {
+        var reason = $"name is too long: its result labels/{{name}}.json would be {StorageNames.LabelBlob(upload.Name).Length} characters "
+            + $"(Blob Storage allows {StorageNames.MaxBlobNameLength}); upload it under a name of at most "
+            + $"{StorageNames.MaxBlobNameLength - StorageNames.LabelBlob("").Length} characters";
+        log.LogWarning("Upload {Name} not labelled: {Reason}", upload.Name, reason);
+        var result = Failed(upload.Name, classifier?.ModelId ?? "none", reason);
+        await MarkAsync(upload, properties, result, ct);
+        return result;
     }
 
     private LabelResult Failed(string upload, string modelId, string reason) =>
@@ -123,8 +167,11 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     private static bool IsLabelledBy(IDictionary<string, string>? metadata, string modelId) =>
         IsLabelled(metadata) && metadata!.TryGetValue(StorageNames.LabelModelMetadata, out var by) && by == modelId;
 
-    /// <summary>Sets the label as metadata on the upload, unless the upload was replaced meanwhile (its own trigger labels it).</summary>
-    private async Task MarkAsync(Azure.Storage.Blobs.BlobClient upload, BlobProperties properties, LabelResult result, CancellationToken ct)
+    private sealed class UploadChangedException() : Exception("the upload was replaced while it was labelled");
+
+    /// <summary>Sets the label as metadata on the upload, unless the upload was replaced meanwhile.</summary>
+    /// <returns>The upload's ETag with its label; null when it was replaced or deleted meanwhile.</returns>
+    private async Task<ETag?> MarkAsync(Azure.Storage.Blobs.BlobClient upload, BlobProperties properties, LabelResult result, CancellationToken ct)
     {
         var metadata = new Dictionary<string, string>(properties.Metadata);
         metadata.Remove(StorageNames.LabelMetadata);
@@ -134,11 +181,11 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         else metadata[StorageNames.LabelErrorMetadata] = HeaderSafe(result.Error ?? "error");
         try
         {
-            await upload.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = properties.ETag }, ct);
+            return (await upload.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = properties.ETag }, ct)).Value.ETag;
         }
         catch (RequestFailedException e) when (e.Status is 412 or 404)
         {
-            log.LogInformation("Upload {Name} changed while it was labelled; its new version is labelled on its own", upload.Name);
+            return null;
         }
     }
 

@@ -7,6 +7,7 @@ public sealed class LabelPendingUploadsActivity(UploadLabeller labeller)
 {
     public const string Name = "LabelPendingUploads";
 
-    /// <returns>How many uploads were labelled.</returns>
-    public Task<int> RunAsync(string? publishedModelId, CancellationToken ct = default) => labeller.LabelPendingAsync(ct);
+    /// <returns>How many uploads were labelled, and how many failed (each logged with its name); a failed upload
+    /// does not fail the activity, so one bad upload cannot fail a run that has published.</returns>
+    public Task<PendingLabelling> RunAsync(string? publishedModelId, CancellationToken ct = default) => labeller.LabelPendingAsync(ct);
 }

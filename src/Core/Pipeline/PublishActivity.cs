@@ -30,7 +30,19 @@ public sealed class PublishActivity(ModelRegistry registry, ILogger<PublishActiv
             log.LogWarning("Model {ModelId} not published: {Reason}", input.ModelId, reason);
             return new PublishResult(input.ModelId, false, reason);
         }
-        await registry.PublishAsync(input.ModelId, DateTimeOffset.UtcNow, ct);
+        if (metrics.TestCount <= 0)
+        {
+            var reason = $"model {input.ModelId} was evaluated on 0 test photos, so its accuracy says nothing; models/current was not changed";
+            log.LogWarning("Model {ModelId} not published: {Reason}", input.ModelId, reason);
+            return new PublishResult(input.ModelId, false, reason);
+        }
+        var current = await registry.PublishAsync(input.ModelId, DateTimeOffset.UtcNow, ct);
+        if (current.ModelId != input.ModelId)
+        {
+            var reason = $"models/current names model {current.ModelId}, created later ({current.ModelCreatedAt:O}); it was left in place";
+            log.LogWarning("Model {ModelId} not published: {Reason}", input.ModelId, reason);
+            return new PublishResult(input.ModelId, false, reason);
+        }
         log.LogInformation("Published model {ModelId}", input.ModelId);
         return new PublishResult(input.ModelId, true, null);
     }

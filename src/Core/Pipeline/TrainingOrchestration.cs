@@ -19,7 +19,8 @@ public sealed record TrainingProgress(string Stage, int ShardsDone, int ShardsTo
 /// <param name="Seconds">Wall-clock seconds per stage, scheduling between activities included.</param>
 public sealed record TrainingOutcome(
     string Dataset, int Photos, int PhotosUploaded, int PhotosFeaturized, TrainResult Metrics,
-    string? PublishedModelId, string? NotPublishedReason, int UploadsLabelled, StageSeconds? Seconds = null);
+    string? PublishedModelId, string? NotPublishedReason, int UploadsLabelled, StageSeconds? Seconds = null,
+    int UploadsFailed = 0);
 
 /// <summary>Where a run's time went, stage by stage (from the orchestration's replay-safe clock).</summary>
 public sealed record StageSeconds(double Ingest, double Featurize, double Train, double Publish, double LabelUploads)
@@ -85,11 +86,13 @@ public static class TrainingOrchestration
         var trained = context.CurrentUtcDateTime;
         var publish = await context.CallActivityAsync<PublishResult>(PublishActivity.Name, new PublishInput(model.ModelId, request.MinAccuracy), Retry);
         var published = context.CurrentUtcDateTime;
-        var labelled = 0;
+        var labelled = new Flowers.Labelling.PendingLabelling(0, 0);
         if (publish.Published)
         {
             context.SetCustomStatus(progress with { Stage = TrainingStages.LabelUploads });
-            labelled = await context.CallActivityAsync<int>(LabelPendingUploadsActivity.Name, model.ModelId, Retry);
+            labelled = await context.CallActivityAsync<Flowers.Labelling.PendingLabelling>(LabelPendingUploadsActivity.Name, model.ModelId, Retry);
+            if (labelled.Failed > 0)
+                log.LogWarning("{Failed} waiting uploads could not be labelled (the activity's log names them); they stay pending", labelled.Failed);
         }
         else log.LogWarning("Model {ModelId} not published: {Reason}", model.ModelId, publish.Reason);
 
@@ -97,7 +100,7 @@ public static class TrainingOrchestration
         var seconds = new StageSeconds((ingested - started).TotalSeconds, (featurized - ingested).TotalSeconds,
             (trained - featurized).TotalSeconds, (published - trained).TotalSeconds, (context.CurrentUtcDateTime - published).TotalSeconds);
         return new TrainingOutcome(ingest.Dataset, ingest.Photos, ingest.Uploaded, shards.Sum(s => s!.Featurized), model,
-            publish.Published ? model.ModelId : null, publish.Reason, labelled, seconds);
+            publish.Published ? model.ModelId : null, publish.Reason, labelled.Labelled, seconds, labelled.Failed);
     }
 
     /// <summary>"{dataset}-{yyyyMMdd-HHmmss}-{6 hex}": sortable, unique, and the same on every replay.</summary>

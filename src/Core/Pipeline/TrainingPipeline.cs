@@ -53,7 +53,7 @@ public static class TrainingPipeline
             (_, input) => services.GetRequiredService<TrainAndEvaluateActivity>().RunAsync(input));
         registry.AddActivityFunc<PublishInput, PublishResult>(PublishActivity.Name,
             (_, input) => services.GetRequiredService<PublishActivity>().RunAsync(input));
-        registry.AddActivityFunc<string?, int>(LabelPendingUploadsActivity.Name,
+        registry.AddActivityFunc<string?, Flowers.Labelling.PendingLabelling>(LabelPendingUploadsActivity.Name,
             (_, input) => services.GetRequiredService<LabelPendingUploadsActivity>().RunAsync(input));
         return registry;
     }

@@ -11,13 +11,14 @@ public static class BlobJson
     public static readonly JsonSerializerOptions Options = Flowers.Evaluate.RunMetrics.Json;
 
     public static async Task<Response<BlobContentInfo>> WriteAsync<T>(this BlobClient blob, T value,
-        IDictionary<string, string>? metadata = null, CancellationToken ct = default)
+        IDictionary<string, string>? metadata = null, CancellationToken ct = default, BlobRequestConditions? conditions = null)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(value, Options);
         return await blob.UploadAsync(new BinaryData(bytes), new BlobUploadOptions
         {
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
             Metadata = metadata,
+            Conditions = conditions,
         }, ct);
     }
 

@@ -89,6 +89,9 @@ public static class StorageNames
     /// <summary>labels/{upload name}.json</summary>
     public static string LabelBlob(string uploadName) => uploadName + ".json";
 
+    /// <summary>Blob Storage's limit on a blob name, in characters.</summary>
+    public const int MaxBlobNameLength = 1024;
+
     // ---- blob metadata keys (C# identifiers, lowercase: what Blob Storage keeps) ----
 
     /// <summary>Lowercase hex SHA-256 of the blob's bytes, on data-set photos.</summary>
