@@ -21,6 +21,17 @@ public sealed record AcquireOptions
     /// <summary>Largest single extracted entry.</summary>
     public long MaxEntryBytes { get; init; } = 512L << 20;
 
+    /// <summary>Largest photo a data set takes, the same as an upload's (UploadLabeller.MaxUploadBytes): featurize reads a
+    /// photo whole into memory, so a few-MB archive of sparse 500 MB "JPEGs" could exhaust an instance. A larger file
+    /// is listed as skipped with its size.</summary>
+    public long MaxPhotoBytes { get; init; } = DefaultMaxPhotoBytes;
+
+    public const long DefaultMaxPhotoBytes = 32L << 20;
+
+    /// <summary>Why a photo of <paramref name="bytes"/> is left out, or null when it is within <paramref name="limit"/>.</summary>
+    public static string? TooLargeReason(long bytes, long limit) =>
+        bytes > limit ? $"too large: {bytes:N0} bytes (limit {limit:N0} bytes a photo)" : null;
+
     /// <summary>Most entries (files, folders) accepted in one archive.</summary>
     public int MaxEntries { get; init; } = 200_000;
 

@@ -18,7 +18,7 @@ public sealed class DatasetAcquirer(AcquireOptions options)
     public async Task<Dataset> AcquireAsync(string? source, IProgress<AcquireProgress>? progress = null, CancellationToken ct = default)
     {
         var folder = await LocateAsync(source, progress, ct);
-        return await Task.Run(() => DatasetFolder.Scan(folder, progress, ct), ct);
+        return await Task.Run(() => DatasetFolder.Scan(folder, progress, ct, Options.MaxPhotoBytes), ct);
     }
 
     /// <summary>The local folder holding the data set named by <paramref name="source"/>, downloading and extracting as needed.</summary>
