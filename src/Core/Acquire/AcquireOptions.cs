@@ -44,6 +44,10 @@ public sealed record AcquireOptions
     /// <summary>A download that receives nothing for this long (headers or body) is abandoned (and can be resumed).</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>A whole download, however steadily it trickles, stops after this (it can be resumed): the stall timer
+    /// alone lets a server that sends a byte a minute hold an activity for ever. 30 min is 218 MB at ~120 kB/s.</summary>
+    public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>$FLOWERS_CACHE, else ~/.cache/flowers.</summary>
     public static string DefaultCacheDirectory()
     {

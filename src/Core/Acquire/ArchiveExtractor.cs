@@ -85,6 +85,32 @@ public static class ArchiveExtractor
         progress?.Report(new AcquireProgress(AcquireStage.Extract, state.Entries, state.Entries, archivePath));
     }
 
+    /// <summary>Why <paramref name="path"/> is not an archive the extractor opens, or null: its format by its first
+    /// bytes, and its first entry read (a zip's directory; a tar's first header, decompressed). Cheap: a download is
+    /// checked so before it becomes a cache entry.</summary>
+    public static string? Check(string path)
+    {
+        try
+        {
+            if (Recognise(path, out var problem, out var otherFormat) is not { } kind)
+                return otherFormat ? problem : $"is not a {AcceptedFormats} archive ({problem})";
+            if (kind == Kind.Zip)
+            {
+                using var zip = ArchiveFactory.OpenArchive(path, new ReaderOptions());
+                _ = zip.Entries.FirstOrDefault();
+                return null;
+            }
+            using var file = File.OpenRead(path);
+            using Stream data = kind == Kind.GzipTar ? new GZipStream(file, CompressionMode.Decompress) : file;
+            using var tar = new TarReader(data);
+            return tar.GetNextEntry(copyData: false) is null ? "is an empty archive" : null;
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+        {
+            return $"is not a {AcceptedFormats} archive ({e.Message})";
+        }
+    }
+
     /// <summary>Runs a read of the archive, turning the reader's failure into unusable input: the same bytes fail
     /// the same way again, so the pipeline must not retry it as a transient fault.</summary>
     private static T Reading<T>(string archivePath, Func<T> read)
@@ -105,11 +131,23 @@ public static class ArchiveExtractor
     /// <summary>The format from the first bytes; an archive of another format is refused by name.</summary>
     private static Kind Identify(string path)
     {
+        if (Recognise(path, out var problem, out var otherFormat) is { } kind) return kind;
+        if (otherFormat)
+            throw new UnusableDatasetException($"Archive '{Path.GetFileName(path)}' {problem}. Repack it, e.g. as a .tgz.");
+        throw NotAnArchive(path, problem);
+    }
+
+    /// <summary>The accepted format of the file, or null with what it is instead ("is an xz archive; only … are
+    /// accepted", or "it starts with '&lt;html&gt;…'" when it is no archive at all).</summary>
+    private static Kind? Recognise(string path, out string problem, out bool otherFormat)
+    {
         var head = new byte[512];
         int read;
         using (var stream = File.OpenRead(path))
             read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         var h = head.AsSpan(0, read);
+        problem = "";
+        otherFormat = false;
         if (h.StartsWith("PK\u0003\u0004"u8) || h.StartsWith("PK\u0005\u0006"u8)) return Kind.Zip;
         if (h.StartsWith((ReadOnlySpan<byte>)[0x1F, 0x8B])) return Kind.GzipTar;
         if (read >= 262 && h[257..262].SequenceEqual("ustar"u8)) return Kind.Tar;
@@ -124,10 +162,10 @@ public static class ArchiveExtractor
             _ when h.Length >= 13 && h[0] == 0x5D && h[1] == 0 && h[2] == 0 => "an LZMA",
             _ => null,
         };
-        if (other is not null)
-            throw new UnusableDatasetException(
-                $"Archive '{Path.GetFileName(path)}' is {other} archive; only {AcceptedFormats} archives are accepted. Repack it, e.g. as a .tgz.");
-        throw NotAnArchive(path, h.IsEmpty ? "the file is empty" : $"it starts with {Printable(h)}");
+        otherFormat = other is not null;
+        problem = other is not null ? $"is {other} archive; only {AcceptedFormats} archives are accepted"
+            : h.IsEmpty ? "the file is empty" : $"it starts with {Printable(h)}";
+        return null;
     }
 
     /// <summary>The first bytes as text when they are text (an HTML page, an error message), else in hex.</summary>
