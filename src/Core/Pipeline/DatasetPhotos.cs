@@ -90,7 +90,7 @@ public sealed class DatasetPhotos(FlowersStorage storage, TrainingSettings setti
         {
             try
             {
-                await foreach (var (hash, photo) in PhotoPack.ReadAsync(stream, wanted.Keys.ToHashSet(StringComparer.Ordinal), ct))
+                await foreach (var (hash, photo) in PhotoPack.ReadAsync(stream, wanted.Keys.ToHashSet(StringComparer.Ordinal), ct, settings.MaxPhotoBytes))
                 {
                     await arrived(wanted[hash], photo, ct);
                     wanted.Remove(hash);
