@@ -69,7 +69,7 @@ public static class ArchiveExtractor
             using var file = File.OpenRead(archivePath);
             // Every byte the tar reader takes, headers and skipped data included, passes this count.
             using var counted = new CountingStream(kind == Kind.GzipTar ? new GZipStream(file, CompressionMode.Decompress) : file,
-                limits.MaxExtractedBytes, () => state.TooMuch(Path.GetFileName(archivePath)));
+                limits.MaxExtractedBytes, () => state.TooMuch(state.LastEntry ?? "(its first header)"));
             using var tar = new TarReader(counted);
             while (Reading(archivePath, () => tar.GetNextEntry(copyData: false)) is { } entry)
             {
@@ -216,10 +216,14 @@ public static class ArchiveExtractor
 
         public int Entries { get; private set; }
 
+        /// <summary>The entry read last: the one whose bytes (read or skipped) took the total past the limit.</summary>
+        public string? LastEntry { get; private set; }
+
         public void Add(string? name, string? linkTarget, bool isDirectory, long size, Func<Stream> open)
         {
             ct.ThrowIfCancellationRequested();
             var key = name ?? "";
+            LastEntry = key;
             if (++Entries > limits.MaxEntries)
                 throw new UnsafeArchiveException(archive, key, $"is past the limit of {limits.MaxEntries:N0} entries per archive");
             var relative = RelativePathOrNull(key, out var reason);

@@ -105,6 +105,7 @@ public class ArchiveFormatTests
 
         var error = await Assert.ThrowsAsync<UnsafeArchiveException>(() => AcquirerFor(dir, maxExtractedBytes: 100_000).AcquireAsync(archive));
 
+        Assert.Equal("./", error.Entry);
         Assert.Contains("past the limit of 100,000 bytes", error.Message);
     }
 
