@@ -123,11 +123,8 @@ public static partial class TrainingRequestReader
         if (!TrainerOptions.Trainers.Contains(trainer.Trainer))
             throw new TrainingRequestException("trainer", $"'{trainer.Trainer}' is not one of {string.Join(", ", TrainerOptions.Trainers)}");
         try { trainer.Validate(); }
-        catch (ArgumentException e)
-        {
-            throw new TrainingRequestException(e.ParamName is { } option ? $"trainerOptions.{option}" : "trainerOptions",
-                e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", ""));
-        }
+        catch (InvalidTrainerOptionException e) { throw new TrainingRequestException($"trainerOptions.{e.Option}", e.Message); }
+        catch (ArgumentException e) { throw new TrainingRequestException("trainerOptions", e.Message); }
 
         return new TrainingRequest(
             Dataset: dataset,

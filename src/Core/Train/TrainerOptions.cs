@@ -78,8 +78,8 @@ public sealed record TrainerOptions
     /// <summary>Most LightGbm boosting rounds: the default is 100; 10,000 rounds already take hours on a data set of thousands.</summary>
     public const int MaxNumberOfIterations = 10_000;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that makes no sense
-    /// (<see cref="ArgumentException.ParamName"/> is the option's JSON name).</summary>
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that makes no sense (an
+    /// <see cref="InvalidTrainerOptionException"/> for those with a ceiling, carrying the option's JSON name).</summary>
     public void Validate()
     {
         if (!Trainers.Contains(Trainer))
@@ -95,16 +95,22 @@ public sealed record TrainerOptions
         if (!(L1 >= 0) || float.IsInfinity(L1))
             throw new ArgumentException($"L1 must be a finite number >= 0, not {L1}.");
         if (MaxIterations is < 1 or > MaxMaxIterations)
-            throw new ArgumentException($"MaxIterations must be from 1 to {MaxMaxIterations}, not {MaxIterations}.", "maxIterations");
+            throw new InvalidTrainerOptionException("maxIterations", $"MaxIterations must be from 1 to {MaxMaxIterations}, not {MaxIterations}.");
         if (NumberOfLeaves is < 2 or > MaxNumberOfLeaves)
-            throw new ArgumentException($"NumberOfLeaves must be from 2 to {MaxNumberOfLeaves}, not {NumberOfLeaves}.", "numberOfLeaves");
+            throw new InvalidTrainerOptionException("numberOfLeaves", $"NumberOfLeaves must be from 2 to {MaxNumberOfLeaves}, not {NumberOfLeaves}.");
         if (NumberOfIterations is < 1 or > MaxNumberOfIterations)
-            throw new ArgumentException($"NumberOfIterations must be from 1 to {MaxNumberOfIterations}, not {NumberOfIterations}.", "numberOfIterations");
+            throw new InvalidTrainerOptionException("numberOfIterations", $"NumberOfIterations must be from 1 to {MaxNumberOfIterations}, not {NumberOfIterations}.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
             throw new ArgumentException($"LearningRate must be a finite number > 0, not {LearningRate}.");
         if (MinimumExampleCountPerLeaf < 1)
             throw new ArgumentException($"MinimumExampleCountPerLeaf must be at least 1, not {MinimumExampleCountPerLeaf}.");
     }
+}
+
+/// <summary>An option out of its range; <see cref="Option"/> is its JSON name (maxIterations), for a 400 naming it.</summary>
+public sealed class InvalidTrainerOptionException(string option, string message) : ArgumentException(message)
+{
+    public string Option { get; } = option;
 }
 
 /// <summary>One setting of the linear head that cross-validation tries.</summary>
