@@ -49,7 +49,7 @@ public static class SourceAddressGuard
                 return NonPublicKind(v4) is { } kind ? $"{kind} ({form} of {v4})" : null;
             return null;
         }
-        if (address.Equals(AzureWireServer)) return "Azure platform (wire server)";
+        if (address.Equals(AzureWireServer)) return "platform (Azure wire server)";
         var b = address.GetAddressBytes();
         return (b[0], b[1]) switch
         {
@@ -90,9 +90,13 @@ public static class SourceAddressGuard
     /// proxy, so the check would never see the address the proxy then fetches.</summary>
     /// <param name="trustedEndpoint">Tests only: the one address and port allowed even when not public (a local
     /// server standing in for a public one), so that what it redirects to is still checked.</param>
-    public static HttpClient CreateClient(bool allowPrivate, TimeSpan? timeout = null, IPEndPoint? trustedEndpoint = null)
+    public static HttpClient CreateClient(bool allowPrivate, TimeSpan? timeout = null, IPEndPoint? trustedEndpoint = null) =>
+        new(CreateHandler(allowPrivate, trustedEndpoint)) { Timeout = timeout ?? TimeSpan.FromMinutes(10) };
+
+    /// <summary>The handler of <see cref="CreateClient"/>: every connection it makes goes through the check.</summary>
+    public static SocketsHttpHandler CreateHandler(bool allowPrivate, IPEndPoint? trustedEndpoint = null)
     {
-        var handler = new SocketsHttpHandler
+        return new SocketsHttpHandler
         {
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
@@ -118,6 +122,5 @@ public static class SourceAddressGuard
                 }
             },
         };
-        return new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromMinutes(10) };
     }
 }
