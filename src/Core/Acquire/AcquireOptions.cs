@@ -21,6 +21,17 @@ public sealed record AcquireOptions
     /// <summary>Largest single extracted entry.</summary>
     public long MaxEntryBytes { get; init; } = 512L << 20;
 
+    /// <summary>Largest photo a data set takes, the same as an upload's (UploadLabeller.MaxUploadBytes): featurize reads a
+    /// photo whole into memory, so a few-MB archive of sparse 500 MB "JPEGs" could exhaust an instance. A larger file
+    /// is listed as skipped with its size.</summary>
+    public long MaxPhotoBytes { get; init; } = DefaultMaxPhotoBytes;
+
+    public const long DefaultMaxPhotoBytes = 32L << 20;
+
+    /// <summary>Why a photo of <paramref name="bytes"/> is left out, or null when it is within <paramref name="limit"/>.</summary>
+    public static string? TooLargeReason(long bytes, long limit) =>
+        bytes > limit ? $"too large: {bytes:N0} bytes (limit {limit:N0} bytes a photo)" : null;
+
     /// <summary>Most entries (files, folders) accepted in one archive.</summary>
     public int MaxEntries { get; init; } = 200_000;
 
@@ -32,6 +43,10 @@ public sealed record AcquireOptions
 
     /// <summary>A download that receives nothing for this long (headers or body) is abandoned (and can be resumed).</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A whole download, however steadily it trickles, stops after this (it can be resumed): the stall timer
+    /// alone lets a server that sends a byte a minute hold an activity for ever. 30 min is 218 MB at ~120 kB/s.</summary>
+    public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
     /// <summary>$FLOWERS_CACHE, else ~/.cache/flowers.</summary>
     public static string DefaultCacheDirectory()

@@ -18,7 +18,7 @@ public sealed class DatasetAcquirer(AcquireOptions options)
     public async Task<Dataset> AcquireAsync(string? source, IProgress<AcquireProgress>? progress = null, CancellationToken ct = default)
     {
         var folder = await LocateAsync(source, progress, ct);
-        return await Task.Run(() => DatasetFolder.Scan(folder, progress, ct), ct);
+        return await Task.Run(() => DatasetFolder.Scan(folder, progress, ct, Options.MaxPhotoBytes), ct);
     }
 
     /// <summary>The local folder holding the data set named by <paramref name="source"/>, downloading and extracting as needed.</summary>
@@ -32,7 +32,15 @@ public sealed class DatasetAcquirer(AcquireOptions options)
             if (Directory.Exists(extracted))
                 return extracted;   // works offline once it has been downloaded
             var archive = await DownloadAsync(url, progress, ct);
-            return await Task.Run(() => ExtractOnce(archive, extracted, progress, ct), ct);
+            try
+            {
+                return await Task.Run(() => ExtractOnce(archive, extracted, progress, ct), ct);
+            }
+            catch (DatasetException) when (File.Exists(archive))
+            {
+                File.Delete(archive);   // damaged past the first check: the next run downloads it again instead of failing on the cached copy
+                throw;
+            }
         }
         if (Directory.Exists(source))
             return Path.GetFullPath(source);
@@ -48,7 +56,7 @@ public sealed class DatasetAcquirer(AcquireOptions options)
     {
         var downloads = Path.Combine(Options.CacheDirectory, "downloads");
         if (Options.Http is { } shared)
-            return await new DownloadCache(downloads, shared, Options.StallTimeout, Options.MaxArchiveBytes).GetAsync(url, progress, ct);
+            return await Cache(downloads, shared).GetAsync(url, progress, ct);
 
         using var handler = new SocketsHttpHandler
         {
@@ -57,8 +65,12 @@ public sealed class DatasetAcquirer(AcquireOptions options)
         };
         using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };   // stalls are caught per read instead
         http.DefaultRequestHeaders.UserAgent.ParseAdd("Flowers/1.0");
-        return await new DownloadCache(downloads, http, Options.StallTimeout, Options.MaxArchiveBytes).GetAsync(url, progress, ct);
+        return await Cache(downloads, http).GetAsync(url, progress, ct);
     }
+
+    /// <summary>Only a download the extractor opens becomes a cache entry (<see cref="ArchiveExtractor.Check"/>).</summary>
+    private DownloadCache Cache(string downloads, HttpClient http) =>
+        new(downloads, http, Options.StallTimeout, Options.MaxArchiveBytes, Options.DownloadTimeout, ArchiveExtractor.Check);
 
     /// <summary>Extracts into a temporary sibling folder and renames it into place, so a half extraction is never seen.</summary>
     private string ExtractOnce(string archive, string destination, IProgress<AcquireProgress>? progress, CancellationToken ct)

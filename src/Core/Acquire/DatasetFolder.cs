@@ -10,7 +10,9 @@ public static class DatasetFolder
 {
     private const int MaxWrappingFolders = 8;
 
-    public static Dataset Scan(string folder, IProgress<AcquireProgress>? progress = null, CancellationToken ct = default)
+    /// <param name="maxPhotoBytes">Larger files are skipped unread (<see cref="AcquireOptions.MaxPhotoBytes"/>).</param>
+    public static Dataset Scan(string folder, IProgress<AcquireProgress>? progress = null, CancellationToken ct = default,
+        long maxPhotoBytes = AcquireOptions.DefaultMaxPhotoBytes)
     {
         var start = Path.GetFullPath(folder);
         if (!Directory.Exists(start))
@@ -76,6 +78,11 @@ public static class DatasetFolder
             try
             {
                 using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                if (AcquireOptions.TooLargeReason(stream.Length, maxPhotoBytes) is { } tooLarge)
+                {
+                    skipped.Add(new SkippedPhoto($"{cls}/{name}", tooLarge));
+                    continue;
+                }
                 var read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
                 if (PhotoFormat.Detect(header.AsSpan(0, read)) is null)
                 {

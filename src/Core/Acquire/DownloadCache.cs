@@ -10,8 +10,13 @@ namespace Flowers.Acquire;
 /// Downloads a URL once into a cache folder keyed by the URL. Bytes go to "&lt;file&gt;.partial"; an interrupted
 /// download resumes from there with an HTTP Range request (guarded by If-Range with the ETag or Last-Modified
 /// seen before); only a complete file is renamed, atomically, to its final name, so no half file is ever used.
+/// A complete file that <paramref name="check"/> refuses (an HTML page where an archive was expected) is deleted, not
+/// cached, so a one-off bad answer cannot poison the URL. A download that takes longer than <paramref name="deadline"/>
+/// overall is abandoned (resumable), however steadily it trickles.
 /// </summary>
-public sealed class DownloadCache(string directory, HttpClient http, TimeSpan stallTimeout, long maxBytes)
+/// <param name="check">Why the complete download is not what was asked for, or null when it is.</param>
+public sealed class DownloadCache(string directory, HttpClient http, TimeSpan stallTimeout, long maxBytes,
+    TimeSpan? deadline = null, Func<string, string?>? check = null)
 {
     private const int ReportEveryBytes = 1 << 20;
 
@@ -41,11 +46,20 @@ public sealed class DownloadCache(string directory, HttpClient http, TimeSpan st
                 $"'{partial}' is in use: another process seems to be downloading {url}. Wait for it to finish.", e);
         }
 
+        using var overall = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (deadline is { } limit) overall.CancelAfter(limit);
         await using (output)
         {
             for (var attempt = 0; ; attempt++)
             {
-                var restart = await DownloadIntoAsync(url, output, validatorFile, progress, ct);
+                bool restart;
+                try { restart = await DownloadIntoAsync(url, output, validatorFile, progress, overall.Token); }
+                catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+                {
+                    await output.FlushAsync(CancellationToken.None);
+                    throw new DatasetUnavailableException(url.ToString(),
+                        $"Download of {url} took longer than the limit of {deadline!.Value.TotalMinutes:0.##} min ({output.Length:N0} bytes so far). Run again to resume it.", e);
+                }
                 if (!restart)
                     break;
                 if (attempt > 0)
@@ -54,6 +68,12 @@ public sealed class DownloadCache(string directory, HttpClient http, TimeSpan st
                 File.Delete(validatorFile);
             }
             output.Flush(flushToDisk: true);
+        }
+        if (check?.Invoke(partial) is { } problem)
+        {
+            File.Delete(partial);
+            File.Delete(validatorFile);
+            throw new DatasetUnavailableException(url.ToString(), $"The answer from {url} {problem}; it was not cached.");
         }
         File.Move(partial, final, overwrite: true);
         File.Delete(validatorFile);

@@ -25,10 +25,12 @@ public sealed class DatasetPhotos(FlowersStorage storage, TrainingSettings setti
             {
                 if (unit[0].Pack is { } pack)
                     await ReadPackAsync(dataset, pack, unit, arrived, bufferSize: 4 << 20, token);
-                else if (await ReadPhotoAsync(dataset, unit[0], token) is { } bytes)
-                    await arrived(unit[0], bytes, token);
                 else
-                    missing(unit[0], $"missing from {StorageNames.Datasets}/{StorageNames.DatasetPhotoBlob(dataset, unit[0].Image)}");
+                {
+                    var (photo, problem) = await ReadPhotoAsync(dataset, unit[0], token);
+                    if (photo is not null) await arrived(unit[0], photo, token);
+                    else missing(unit[0], problem!);
+                }
             }, ct);
     }
 
@@ -54,7 +56,7 @@ public sealed class DatasetPhotos(FlowersStorage storage, TrainingSettings setti
                     }
                 }
                 else
-                    Found(unit[0], (await ReadPhotoAsync(dataset, unit[0], token))?.ToArray());
+                    Found(unit[0], (await ReadPhotoAsync(dataset, unit[0], token)).Photo?.ToArray());
             }, ct);
         return new Dictionary<string, byte[]?>(photos, StringComparer.Ordinal);
     }
@@ -88,7 +90,7 @@ public sealed class DatasetPhotos(FlowersStorage storage, TrainingSettings setti
         {
             try
             {
-                await foreach (var (hash, photo) in PhotoPack.ReadAsync(stream, wanted.Keys.ToHashSet(StringComparer.Ordinal), ct))
+                await foreach (var (hash, photo) in PhotoPack.ReadAsync(stream, wanted.Keys.ToHashSet(StringComparer.Ordinal), ct, settings.MaxPhotoBytes))
                 {
                     await arrived(wanted[hash], photo, ct);
                     wanted.Remove(hash);
@@ -103,15 +105,22 @@ public sealed class DatasetPhotos(FlowersStorage storage, TrainingSettings setti
             throw new UnusableDatasetException($"the pack {where} lacks {wanted.Count} of its photos (first: {wanted.Values.First().Image}); delete it and {Remedy}");
     }
 
-    private async Task<BinaryData?> ReadPhotoAsync(string dataset, SplitEntry entry, CancellationToken ct)
+    /// <summary>A photo uploaded alone, or why not: gone, or replaced since ingest by one past the size limit (its
+    /// size is checked before its bytes are read).</summary>
+    private async Task<(BinaryData? Photo, string? Problem)> ReadPhotoAsync(string dataset, SplitEntry entry, CancellationToken ct)
     {
+        var blob = storage.Datasets.GetBlobClient(StorageNames.DatasetPhotoBlob(dataset, entry.Image));
         try
         {
-            return (await storage.Datasets.GetBlobClient(StorageNames.DatasetPhotoBlob(dataset, entry.Image)).DownloadContentAsync(ct)).Value.Content;
+            var download = (await blob.DownloadStreamingAsync(cancellationToken: ct)).Value;
+            await using var content = download.Content;
+            if (AcquireOptions.TooLargeReason(download.Details.ContentLength, settings.MaxPhotoBytes) is { } tooLarge)
+                return (null, tooLarge);
+            return (await BinaryData.FromStreamAsync(content, ct), null);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
-            return null;
+            return (null, $"missing from {StorageNames.Datasets}/{blob.Name}");
         }
     }
 }

@@ -10,11 +10,15 @@ namespace Flowers.Pipeline;
 /// </summary>
 public static class FeatureShardPlan
 {
+    /// <summary>Most shards a run cuts, whatever the shard size: each is an activity and an orchestration episode, and
+    /// shardSize 1 on a large data set made up to 2^18 of them; a larger data set gets larger shards instead.</summary>
+    public const int MaxShards = 1024;
+
     public static int ShardCountFor(int photos, int shardSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardSize, 1);
         var count = 1;
-        while ((long)count * shardSize < photos) count *= 2;
+        while ((long)count * shardSize < photos && count < MaxShards) count *= 2;
         return count;
     }
 

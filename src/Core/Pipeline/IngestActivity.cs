@@ -73,7 +73,7 @@ public sealed class IngestActivity(FlowersStorage storage, SplitManifests manife
         if (!local && await SourceAddressGuard.CheckAsync(new Uri(url), settings.AllowPrivateSources, ct) is { } problem)
             throw new RefusedSourceException($"source {problem}");
         using var http = SourceAddressGuard.CreateClient(settings.AllowPrivateSources);
-        var acquirer = new DatasetAcquirer(new AcquireOptions { CacheDirectory = settings.CacheDirectory, Http = http });
+        var acquirer = new DatasetAcquirer(new AcquireOptions { CacheDirectory = settings.CacheDirectory, Http = http, MaxPhotoBytes = settings.MaxPhotoBytes });
         var dataset = await acquirer.AcquireAsync(url, progress: null, ct);
         if (dataset.Photos.Count == 0)
             throw new UnusableDatasetException($"source '{url}' has no photos (expected a folder a class)");
@@ -110,7 +110,13 @@ public sealed class IngestActivity(FlowersStorage storage, SplitManifests manife
         var existing = await ListPhotosAsync(name, ct);
         if (existing.Count == 0 && await FromPacksAsync(name, options, ct) is { } packed) return packed;
         var photos = new List<DatasetPhoto>();
-        await Parallel.ForEachAsync(existing.Values, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
+        // Sized from the listing, before anything is downloaded: a huge blob is never hashed nor featurized.
+        var tooLarge = existing.Values
+            .Select(blob => (blob, reason: AcquireOptions.TooLargeReason(blob.Properties.ContentLength ?? 0, settings.MaxPhotoBytes)))
+            .Where(b => b.reason is not null)
+            .Select(b => new SkippedPhoto(b.blob.Name[(name.Length + 1)..], b.reason!)).ToList();
+        var large = tooLarge.Select(s => $"{name}/{s.Image}").ToHashSet(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(existing.Values.Where(blob => !large.Contains(blob.Name)), new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
             async (blob, token) =>
             {
                 var hash = HashOf(blob) ?? await HashAndTagAsync(blob, token);
@@ -120,11 +126,12 @@ public sealed class IngestActivity(FlowersStorage storage, SplitManifests manife
                 lock (photos) photos.Add(photo);
             });
         if (photos.Count == 0)
-            throw new UnusableDatasetException($"data set '{name}' has no photos (expected {StorageNames.Datasets}/{name}/{{class}}/{{file}})");
+            throw new UnusableDatasetException($"data set '{name}' has no photos (expected {StorageNames.Datasets}/{name}/{{class}}/{{file}})"
+                + (tooLarge.Count > 0 ? $"; {tooLarge.Count} left out as {tooLarge[0].Reason}" : ""));
         var sorted = photos.OrderBy(p => p.Class, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal).ToList();
         var dataset = new Dataset($"{StorageNames.Datasets}/{name}", [.. sorted.Select(p => p.Class).Distinct()], sorted, [], 0);
         var manifest = DatasetSplitter.Split(dataset, options);
-        return new Ingested(manifest, dataset.Photos.Count, dataset.Fingerprint, manifest.Skipped, 0);
+        return new Ingested(manifest, dataset.Photos.Count, dataset.Fingerprint, [.. tooLarge, .. manifest.Skipped], 0);
     }
 
     /// <summary>The last manifest's packed photos split again (another seed or test fraction, say), with what that

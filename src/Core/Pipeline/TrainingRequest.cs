@@ -99,7 +99,7 @@ public static partial class TrainingRequestReader
                     throw new TrainingRequestException("source", $"'{source}' does not exist on the host");
                 if (LocalSources.Problem(source, settings) is { } outside) throw new TrainingRequestException("source", outside);
                 if (dataset is not null) CheckName("dataset", dataset);
-                else dataset = DatasetNameFromUrl(new Uri(Path.GetFullPath(source).TrimEnd(Path.DirectorySeparatorChar)));
+                else dataset = DerivedName(source, DatasetNameFromPath(source));
             }
             else
             {
@@ -108,7 +108,7 @@ public static partial class TrainingRequestReader
                 if (await SourceAddressGuard.CheckAsync(url, settings.AllowPrivateSources, ct) is { } problem)
                     throw new TrainingRequestException("source", problem);
                 if (dataset is not null) CheckName("dataset", dataset);
-                else dataset = DatasetNameFromUrl(url);
+                else dataset = DerivedName(source, DatasetNameFromUrl(url));
             }
         }
 
@@ -124,6 +124,7 @@ public static partial class TrainingRequestReader
         if (!TrainerOptions.Trainers.Contains(trainer.Trainer))
             throw new TrainingRequestException("trainer", $"'{trainer.Trainer}' is not one of {string.Join(", ", TrainerOptions.Trainers)}");
         try { trainer.Validate(); }
+        catch (InvalidTrainerOptionException e) { throw new TrainingRequestException($"trainerOptions.{e.Option}", e.Message); }
         catch (ArgumentException e) { throw new TrainingRequestException("trainerOptions", e.Message); }
 
         return new TrainingRequest(
@@ -146,6 +147,20 @@ public static partial class TrainingRequestReader
         if (name.Length == 0) name = url.Host.ToLowerInvariant().Replace('.', '-');
         return name.Length > 63 ? name[..63] : name;
     }
+
+    /// <summary>"photos" for /data/photos/ or /data/photos.tgz; "" for "/" (no name to take).</summary>
+    public static string DatasetNameFromPath(string path)
+    {
+        var file = Path.GetFileName(Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        return file.Length == 0 ? "" : DatasetNameFromUrl(new Uri("file:///" + Uri.EscapeDataString(file)));
+    }
+
+    /// <summary>A name taken from the source is held to the same rule as a given one, at once: it names the model
+    /// and its blobs, so a bad one would otherwise fail only when the model is saved, after the whole run.</summary>
+    private static string DerivedName(string source, string name) =>
+        DatasetNamePattern().IsMatch(name) ? name
+            : throw new TrainingRequestException("source",
+                $"no data-set name can be taken from '{source}' (got '{name}', not lowercase letters, digits, '-' and '_'); give one in \"dataset\"");
 
     private static void CheckName(string field, string value)
     {

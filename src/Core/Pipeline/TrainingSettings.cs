@@ -23,6 +23,10 @@ public sealed record TrainingSettings
     /// <summary>Where downloaded archives are cached and extracted during ingest.</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "flowers-cache");
 
+    /// <summary>Largest photo a data set takes (Training__MaxPhotoBytes), from a source or a blobPrefix; a larger one is
+    /// listed as skipped, never read whole into memory.</summary>
+    public long MaxPhotoBytes { get; init; } = Flowers.Acquire.AcquireOptions.DefaultMaxPhotoBytes;
+
     /// <summary>Photos downloaded at once by ingest and by each featurize activity.</summary>
     public int TransferParallelism { get; init; } = 8;
 

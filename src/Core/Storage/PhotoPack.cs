@@ -34,9 +34,11 @@ public static class PhotoPack
     /// read from its directory at the end, so only the entries asked for are read. A wanted hash the pack lacks
     /// is simply not returned.
     /// </summary>
-    /// <exception cref="InvalidDataException">The stream is not a zip.</exception>
+    /// <param name="maxPhotoBytes">An entry larger than this is refused before its buffer is allocated (ingest packs
+    /// only photos within the limit, so a larger one is a damaged or foreign pack).</param>
+    /// <exception cref="InvalidDataException">The stream is not a zip, or an entry is past <paramref name="maxPhotoBytes"/>.</exception>
     public static async IAsyncEnumerable<(string ContentHash, byte[] Photo)> ReadAsync(Stream pack, IReadOnlySet<string>? wanted,
-        [EnumeratorCancellation] CancellationToken ct = default)
+        [EnumeratorCancellation] CancellationToken ct = default, long maxPhotoBytes = Acquire.AcquireOptions.DefaultMaxPhotoBytes)
     {
         await using var zip = await ZipArchive.CreateAsync(pack, ZipArchiveMode.Read, leaveOpen: true, entryNameEncoding: null, ct);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -44,6 +46,8 @@ public static class PhotoPack
         {
             var hash = Path.GetFileNameWithoutExtension(entry.FullName);
             if (wanted is not null && !wanted.Contains(hash) || !seen.Add(hash)) continue;
+            if (entry.Length > maxPhotoBytes)
+                throw new InvalidDataException($"its entry {entry.FullName} is {entry.Length:N0} bytes, more than the limit of {maxPhotoBytes:N0} a photo");
             var bytes = new byte[entry.Length];
             await using (var data = await entry.OpenAsync(ct))
                 await data.ReadExactlyAsync(bytes, ct);

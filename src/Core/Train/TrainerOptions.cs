@@ -69,7 +69,17 @@ public sealed record TrainerOptions
     /// <summary>LightGbm: fewest training rows in a leaf.</summary>
     public int MinimumExampleCountPerLeaf { get; init; } = 20;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that makes no sense.</summary>
+    /// <summary>Most L-BFGS iterations or SDCA passes: the default 300 converges on flowers; past 10,000 a request only buys CPU time.</summary>
+    public const int MaxMaxIterations = 10_000;
+
+    /// <summary>Most LightGbm leaves a tree: memory and time grow with leaves; 1024 is far past what 960 features need.</summary>
+    public const int MaxNumberOfLeaves = 1024;
+
+    /// <summary>Most LightGbm boosting rounds: the default is 100; 10,000 rounds already take hours on a data set of thousands.</summary>
+    public const int MaxNumberOfIterations = 10_000;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that makes no sense (an
+    /// <see cref="InvalidTrainerOptionException"/> for those with a ceiling, carrying the option's JSON name).</summary>
     public void Validate()
     {
         if (!Trainers.Contains(Trainer))
@@ -84,17 +94,23 @@ public sealed record TrainerOptions
             throw new ArgumentException($"Unknown normalization '{Normalization}': use one of {string.Join(", ", FeatureNormalization.Kinds)}.");
         if (!(L1 >= 0) || float.IsInfinity(L1))
             throw new ArgumentException($"L1 must be a finite number >= 0, not {L1}.");
-        if (MaxIterations < 1)
-            throw new ArgumentException($"MaxIterations must be at least 1, not {MaxIterations}.");
-        if (NumberOfLeaves < 2)
-            throw new ArgumentException($"NumberOfLeaves must be at least 2, not {NumberOfLeaves}.");
-        if (NumberOfIterations < 1)
-            throw new ArgumentException($"NumberOfIterations must be at least 1, not {NumberOfIterations}.");
+        if (MaxIterations is < 1 or > MaxMaxIterations)
+            throw new InvalidTrainerOptionException("maxIterations", $"MaxIterations must be from 1 to {MaxMaxIterations}, not {MaxIterations}.");
+        if (NumberOfLeaves is < 2 or > MaxNumberOfLeaves)
+            throw new InvalidTrainerOptionException("numberOfLeaves", $"NumberOfLeaves must be from 2 to {MaxNumberOfLeaves}, not {NumberOfLeaves}.");
+        if (NumberOfIterations is < 1 or > MaxNumberOfIterations)
+            throw new InvalidTrainerOptionException("numberOfIterations", $"NumberOfIterations must be from 1 to {MaxNumberOfIterations}, not {NumberOfIterations}.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
             throw new ArgumentException($"LearningRate must be a finite number > 0, not {LearningRate}.");
         if (MinimumExampleCountPerLeaf < 1)
             throw new ArgumentException($"MinimumExampleCountPerLeaf must be at least 1, not {MinimumExampleCountPerLeaf}.");
     }
+}
+
+/// <summary>An option out of its range; <see cref="Option"/> is its JSON name (maxIterations), for a 400 naming it.</summary>
+public sealed class InvalidTrainerOptionException(string option, string message) : ArgumentException(message)
+{
+    public string Option { get; } = option;
 }
 
 /// <summary>One setting of the linear head that cross-validation tries.</summary>
