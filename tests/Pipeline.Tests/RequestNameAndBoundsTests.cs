@@ -5,7 +5,7 @@ namespace Flowers.Pipeline.Tests;
 /// <summary>Issue 16: a data-set name taken from the source is checked at once, and the work a request asks for has ceilings.</summary>
 public class RequestNameAndBoundsTests
 {
-    private static readonly TrainingSettings LocalAndPrivate = new() { AllowLocalSources = true, AllowPrivateSources = true };
+    private static readonly TrainingSettings LocalAndPrivate = new() { AllowLocalSources = true, AllowPrivateSources = true, LocalSourceRoots = "/" }; // "/" itself is the case here
 
     private static async Task<TrainingRequestException> Rejected(string body) =>
         await Assert.ThrowsAsync<TrainingRequestException>(() => TrainingRequestReader.ReadAsync(body, LocalAndPrivate));

@@ -18,7 +18,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>Uploads larger than this are not downloaded; the result says why.</summary>
-    public long MaxUploadBytes { get; init; } = 32L << 20;
+    public long MaxUploadBytes { get; init; } = Flowers.Acquire.AcquireOptions.DefaultMaxPhotoBytes;
 
     public const string NoModelYet = "no model is published yet; the photo is labelled when one is";
 
