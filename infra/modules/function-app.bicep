@@ -106,8 +106,9 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
       // DefaultAzureCredential in app code picks the same user-assigned identity.
       AZURE_CLIENT_ID: identity.properties.clientId
       AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
-      // The Flex plan only delivers blob triggers through Event Grid: the polling twin of the labelling
-      // function stays off here (locally it is the other way round, see local.settings.example.json).
+      // The Flex plan only delivers blob triggers through Event Grid: the published package leaves the polling
+      // twin of the labelling function out (src/Functions/Flowers.Functions.csproj), and this keeps it off should
+      // a package be published with it (locally it is the other way round, see local.settings.example.json).
       'AzureWebJobs.LabelUpload.Disabled': 'true'
       APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'

@@ -1,11 +1,19 @@
 using Azure.Identity;
 using Azure.Storage.Blobs;
+using Flowers.Featurize;
 using Flowers.Pipeline;
 using Flowers.Storage;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+
+// Run by `dotnet publish` (Flowers.Functions.csproj): the package carries the edited network, so no instance edits it.
+if (args is [ResNet18Model.PrepareCommand, var networkFolder, var packageNetworkFolder])
+{
+    Console.WriteLine($"prepared {ResNet18Model.Prepare(networkFolder, packageNetworkFolder)}");
+    return;
+}
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();

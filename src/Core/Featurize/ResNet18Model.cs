@@ -42,8 +42,18 @@ public sealed class ResNet18Model
     ResNet18Model(byte[] onnxBytes, IReadOnlyList<int> stageChannels, FeaturePrecision precision, string? cachePath = null)
         : this(new Lazy<byte[]>(onnxBytes), stageChannels, precision, cachePath) { }
 
-    /// <summary>DnnImageModels/ beside the application, where the NuGet package copies its models.</summary>
-    public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
+    /// <summary>DnnImageModels/ beside the application, where the NuGet package copies its models
+    /// (or <see cref="DirectoryVariable"/>, to share one folder between applications).</summary>
+    public static string DefaultDirectory =>
+        Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } dir ? dir : Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
+
+    public const string DirectoryVariable = "FLOWERS_NETWORK_DIR";
+
+    /// <summary>Beside the network: edited models made when the application was published (<see cref="Prepare"/>).</summary>
+    public const string PreparedFolder = "prepared";
+
+    /// <summary>The argument with which a published app runs <see cref="Prepare"/> on its own network folder.</summary>
+    public const string PrepareCommand = "prepare-network";
 
     public static string OnnxPath(string modelDirectory) => Path.Combine(modelDirectory, "ResNet18Onnx", "ResNet18.onnx");
 
@@ -69,29 +79,73 @@ public sealed class ResNet18Model
 
     static ResNet18Model LoadOrEdit(string path, bool multiLevel, FeaturePrecision precision)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException(
-                $"ResNet18 model not found at {path}: reference NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18, which copies it beside the app", path);
         var source = new FileInfo(path);
-        var cached = CacheDirectory is { } dir
-            ? Path.Combine(dir, $"resnet18-{(multiLevel ? "multilevel" : "last")}-e{EditVersion}"
-                + (precision == FeaturePrecision.Int8 ? $"-int8-{ActivationRanges.DefaultHash}" : "")
-                + $"-{source.Length}-{source.LastWriteTimeUtc.Ticks}")
-            : null;
-        if (cached is not null && File.Exists(cached + ".onnx") && File.Exists(cached + ".channels"))
+        // A published app carries its edited model: a new instance's cold start skips parsing and editing 61 MB,
+        // and the Azure package can leave the 61 MB original out. The optimized graph depends on the CPU, so it is
+        // still kept in the cache folder.
+        var prepared = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(path))!, PreparedFolder, VariantName(multiLevel, precision));
+        if (TryReadPrepared(prepared) is { } p && (!source.Exists || source.Length == p.SourceLength))
         {
-            try
-            {
-                var channels = File.ReadAllText(cached + ".channels").Split(',').Select(int.Parse).ToList();
-                // Should the cached file go missing before the bytes are needed, the model is edited afresh.
-                var file = cached + ".onnx";
-                return new ResNet18Model(new Lazy<byte[]>(() => File.Exists(file) ? File.ReadAllBytes(file) : Edit(path, multiLevel, precision).OnnxBytes),
-                    channels, precision, cached);
-            }
-            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { } // edit afresh
+            var graphCache = CacheDirectory is { } cacheDir && TryCreateDirectory(cacheDir)
+                ? Path.Combine(cacheDir, $"{VariantName(multiLevel, precision)}-{p.SourceLength}-prepared") : null;
+            return new ResNet18Model(new Lazy<byte[]>(() => File.ReadAllBytes(prepared + ".onnx")), p.Channels, precision, graphCache);
+        }
+        if (!source.Exists)
+            throw new FileNotFoundException(
+                $"ResNet18 model not found at {path}, nor a prepared {VariantName(multiLevel, precision)} beside it: reference NuGet package "
+                + "Microsoft.ML.DnnImageFeaturizer.ResNet18, which copies it beside the app (a published Functions app carries only the "
+                + "product's default network unless published with -p:PackageFullNetwork=true)", path);
+        var cached = CacheDirectory is { } dir ? Path.Combine(dir, $"{VariantName(multiLevel, precision)}-{source.Length}-{source.LastWriteTimeUtc.Ticks}") : null;
+        if (cached is not null && TryReadChannels(cached) is { } channels)
+        {
+            // Should the cached file go missing before the bytes are needed, the model is edited afresh.
+            var file = cached + ".onnx";
+            return new ResNet18Model(new Lazy<byte[]>(() => File.Exists(file) ? File.ReadAllBytes(file) : Edit(path, multiLevel, precision).OnnxBytes),
+                channels, precision, cached);
         }
         var edited = Edit(path, multiLevel, precision);
         return cached is not null && TrySave(cached, edited) ? new ResNet18Model(edited.OnnxBytes, edited.StageChannels, precision, cached) : edited;
+    }
+
+    /// <summary>
+    /// Writes the edited model of the product's defaults (multi-level, int8) made from the network in
+    /// <paramref name="modelDirectory"/> into <see cref="PreparedFolder"/> of <paramref name="targetDirectory"/> (default:
+    /// the same folder); run when the Functions app is published. Returns the file written.
+    /// </summary>
+    public static string Prepare(string modelDirectory, string? targetDirectory = null, bool multiLevel = true, FeaturePrecision precision = FeaturePrecision.Int8)
+    {
+        var path = Path.GetFullPath(OnnxPath(modelDirectory));
+        if (!File.Exists(path)) throw new FileNotFoundException($"ResNet18 model not found at {path}", path);
+        var prepared = Path.Combine(Path.GetFullPath(targetDirectory ?? modelDirectory), PreparedFolder, VariantName(multiLevel, precision));
+        if (!TrySave(prepared, Edit(path, multiLevel, precision))) throw new IOException($"cannot write {prepared}.onnx");
+        File.WriteAllText(prepared + ".source", new FileInfo(path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return prepared + ".onnx";
+    }
+
+    /// <summary>Names an edited model by everything its bytes depend on but the network file itself.</summary>
+    static string VariantName(bool multiLevel, FeaturePrecision precision) =>
+        $"resnet18-{(multiLevel ? "multilevel" : "last")}-e{EditVersion}" + (precision == FeaturePrecision.Int8 ? $"-int8-{ActivationRanges.DefaultHash}" : "");
+
+    /// <summary>The stage channels of a complete edited model at <paramref name="stem"/>, or null when there is none.</summary>
+    static List<int>? TryReadChannels(string stem)
+    {
+        if (!File.Exists(stem + ".onnx") || !File.Exists(stem + ".channels")) return null;
+        try { return File.ReadAllText(stem + ".channels").Split(',').Select(int.Parse).ToList(); }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return null; } // edit afresh
+    }
+
+    /// <summary>A prepared model and the length of the network it was made from (its .source record).</summary>
+    static (List<int> Channels, long SourceLength)? TryReadPrepared(string stem)
+    {
+        if (TryReadChannels(stem) is not { } channels || !File.Exists(stem + ".source")) return null;
+        try { return (channels, long.Parse(File.ReadAllText(stem + ".source"), System.Globalization.CultureInfo.InvariantCulture)); }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return null; }
+    }
+
+    static bool TryCreateDirectory(string dir)
+    {
+        try { Directory.CreateDirectory(dir); return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     static bool TrySave(string cached, ResNet18Model model)

@@ -15,6 +15,7 @@ public static partial class RunFailure
     public const string DatasetUnavailable = "dataset-unavailable";
     public const string UnsafeArchive = "unsafe-archive";
     public const string RefusedSource = "refused-source";
+    public const string TrainerUnavailable = "trainer-unavailable";
     public const string Internal = "internal-error";
 
     public static (string Code, string Message) Describe(TaskFailureDetails failure)
@@ -28,6 +29,7 @@ public static partial class RunFailure
             "Flowers.Acquire.DatasetUnavailableException" => DatasetUnavailable,
             "Flowers.Acquire.UnsafeArchiveException" => UnsafeArchive,
             "Flowers.Pipeline.RefusedSourceException" => RefusedSource,
+            "Flowers.Train.TrainerUnavailableException" => TrainerUnavailable,
             _ => Internal,
         };
         return code == Internal

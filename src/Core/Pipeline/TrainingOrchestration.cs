@@ -42,9 +42,12 @@ public static class TrainingOrchestration
     public static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 3)
     {
-        HandleFailure = failure => !failure.IsCausedBy<UnusableDatasetException>() && !failure.IsCausedBy<UnsafeArchiveException>()
-            && !failure.IsCausedBy<RefusedSourceException>(),
+        HandleFailure = IsRetried,
     });
+
+    public static bool IsRetried(TaskFailureDetails failure) =>
+        !failure.IsCausedBy<UnusableDatasetException>() && !failure.IsCausedBy<UnsafeArchiveException>()
+        && !failure.IsCausedBy<RefusedSourceException>() && !failure.IsCausedBy<Flowers.Train.TrainerUnavailableException>();
 
     public static async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, TrainingRequest request)
     {

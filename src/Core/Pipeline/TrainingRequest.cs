@@ -126,6 +126,7 @@ public static partial class TrainingRequestReader
         try { trainer.Validate(); }
         catch (InvalidTrainerOptionException e) { throw new TrainingRequestException($"trainerOptions.{e.Option}", e.Message); }
         catch (ArgumentException e) { throw new TrainingRequestException("trainerOptions", e.Message); }
+        if (TrainerNativeParts.Missing(trainer.Trainer) is { } missing) throw new TrainingRequestException("trainer", missing);
 
         return new TrainingRequest(
             Dataset: dataset,

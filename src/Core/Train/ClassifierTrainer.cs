@@ -126,6 +126,7 @@ public static class ClassifierTrainer
 
     private static MlNetScorer TrainLightGbm(MLContext ml, List<FeatureRow> rows, int classCount, int dimension, TrainerOptions options)
     {
+        if (TrainerNativeParts.Missing(TrainerOptions.LightGbm) is { } missing) throw new TrainerUnavailableException(missing);
         var data = FeatureRow.ToDataView(ml, rows, classCount, dimension);
         var model = ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
         {
