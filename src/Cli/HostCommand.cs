@@ -38,6 +38,7 @@ public static class HostCommand
                     Url = settings.Url,
                     FunctionKey = FunctionKey.LoadOrCreate(root),
                     Training = settings.Training,
+                    Telemetry = settings.Telemetry,
                 }, logging, ct);
                 console.MarkupLine($"[green]Flowers host[/] listening on [bold]{Markup.Escape(host.BaseAddress.ToString())}[/] " +
                                    $"(function key in {Markup.Escape(FunctionKey.PathIn(root))}; storage: {(settings.UsesAzurite ? "Azurite" : "the configured account")}).");

@@ -1,6 +1,7 @@
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Flowers.Featurize;
+using Flowers.Functions;
 using Flowers.Pipeline;
 using Flowers.Storage;
 using Microsoft.Azure.Functions.Worker.Builder;
@@ -20,6 +21,7 @@ builder.ConfigureFunctionsWebApplication();
 builder.Services.AddSingleton(BlobServiceFrom(builder.Configuration));
 builder.Services.AddTrainingPipeline(builder.Configuration.GetSection("Training").Get<TrainingSettings>());
 builder.Services.AddHostedService<Flowers.Functions.Warmup>();
+builder.Services.AddFlowersTelemetry(builder.Configuration); // on only with APPLICATIONINSIGHTS_CONNECTION_STRING
 builder.Build().Run();
 
 // The same storage account the host uses: a connection string (local: UseDevelopmentStorage=true), or, on Azure,

@@ -23,9 +23,11 @@ public sealed class FlowersLocalHost : IAsyncDisposable
     private readonly ServiceProvider _pipeline;
     private readonly UploadWatcher _watcher;
     private readonly Task _warmup;
+    private readonly LocalTelemetry? _telemetry;
 
-    private FlowersLocalHost(DurableBackend backend, WebApplication app, ServiceProvider pipeline, UploadWatcher watcher, Task warmup)
+    private FlowersLocalHost(DurableBackend backend, WebApplication app, ServiceProvider pipeline, UploadWatcher watcher, Task warmup, LocalTelemetry? telemetry)
     {
+        _telemetry = telemetry;
         _backend = backend;
         _app = app;
         _pipeline = pipeline;
@@ -51,6 +53,7 @@ public sealed class FlowersLocalHost : IAsyncDisposable
 
     public static async Task<FlowersLocalHost> StartAsync(LocalHostOptions options, ILoggerFactory loggerFactory, CancellationToken ct = default)
     {
+        var telemetry = LocalTelemetry.Start(options.Telemetry); // first, so the first upload's labelling is recorded too
         // The pipeline's services (storage, featurizer, activities, labeller) are the ones the Functions app registers.
         var pipeline = new ServiceCollection()
             .AddSingleton(loggerFactory)
@@ -100,7 +103,7 @@ public sealed class FlowersLocalHost : IAsyncDisposable
             var app = builder.Build();
             HttpRoutes.Map(app, options.FunctionKey, options.Url);
             await app.StartAsync(ct);
-            return new FlowersLocalHost(backend, app, pipeline, watcher, warmup);
+            return new FlowersLocalHost(backend, app, pipeline, watcher, warmup, telemetry);
         }
         catch
         {
@@ -108,6 +111,7 @@ public sealed class FlowersLocalHost : IAsyncDisposable
             if (backend is not null) await backend.DisposeAsync();
             await warmup;
             await pipeline.DisposeAsync();
+            telemetry?.Dispose();
             throw;
         }
     }
@@ -124,5 +128,6 @@ public sealed class FlowersLocalHost : IAsyncDisposable
         await _backend.DisposeAsync();
         await _warmup; // ends on its own (it catches its failures); the featurizer it builds is disposed with the pipeline
         await _pipeline.DisposeAsync();
+        _telemetry?.Dispose(); // last: what the shutdown recorded is flushed
     }
 }

@@ -24,6 +24,9 @@ public sealed record LocalHostOptions
     /// <summary>How often the uploads container is looked at for new photos.</summary>
     public TimeSpan UploadPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Where Core's spans and metrics go (Application Insights); null: nowhere.</summary>
+    public Flowers.Diagnostics.TelemetrySettings? Telemetry { get; init; }
+
     /// <summary>Training settings (AllowPrivateSources, AllowLocalSources, ...), as the "Training" section of the app.</summary>
     public Flowers.Pipeline.TrainingSettings Training { get; init; } = new();
 }

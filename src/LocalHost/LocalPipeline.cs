@@ -48,6 +48,7 @@ public sealed class LocalPipeline : IAsyncDisposable
                 Url = "http://127.0.0.1:0",
                 FunctionKey = key,
                 Training = settings.Training,
+                Telemetry = settings.Telemetry,
             }, logging, ct);
             var http = new HttpClient { BaseAddress = host.BaseAddress };
             return new LocalPipeline(new PipelineClient(http, key, storage), http, host, azurite);

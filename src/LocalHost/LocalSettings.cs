@@ -10,7 +10,9 @@ namespace Flowers.LocalHost;
 /// then the Values of src/Functions/local.settings.json. So pointing at a real storage account instead of
 /// Azurite is the same AzureWebJobsStorage setting.
 /// </summary>
-public sealed record LocalSettings(string StorageConnection, TrainingSettings Training, string Url)
+/// <param name="Telemetry">APPLICATIONINSIGHTS_CONNECTION_STRING (and _AUTHENTICATION_STRING), as the Functions app reads
+/// them: set, the host sends Core's spans and metrics to that Application Insights; unset (the default), nothing.</param>
+public sealed record LocalSettings(string StorageConnection, TrainingSettings Training, string Url, Flowers.Diagnostics.TelemetrySettings? Telemetry = null)
 {
     public const string LocalSettingsFile = "src/Functions/local.settings.json";
 
@@ -42,6 +44,8 @@ public sealed record LocalSettings(string StorageConnection, TrainingSettings Tr
         return new LocalSettings(
             configuration[StorageNames.Connection] is { Length: > 0 } connection ? connection : Azurite.DevelopmentStorage,
             training,
-            configuration["FLOWERS_HOST_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:7071");
+            configuration["FLOWERS_HOST_URL"] is { Length: > 0 } url ? url : "http://127.0.0.1:7071",
+            Flowers.Diagnostics.TelemetrySettings.From(configuration[Flowers.Diagnostics.TelemetrySettings.ConnectionStringSetting],
+                configuration[Flowers.Diagnostics.TelemetrySettings.AuthenticationStringSetting]));
     }
 }

@@ -129,8 +129,9 @@ public class FunctionAppTests(CompiledInfra infra)
 
         Assert.True(insights["DisableLocalAuth"]!.GetValue<bool>());
         Assert.Contains("Microsoft.OperationalInsights/workspaces", ArmTemplate.Text(insights["WorkspaceResourceId"]));
-        Assert.Contains("Microsoft.Insights/components", Setting(settings, "APPLICATIONINSIGHTS_CONNECTION_STRING"));
-        var authentication = Setting(settings, "APPLICATIONINSIGHTS_AUTHENTICATION_STRING");
+        // The names the worker's exporter reads (Flowers.Functions.TelemetrySetup), as the Functions host does.
+        Assert.Contains("Microsoft.Insights/components", Setting(settings, Flowers.Functions.TelemetrySetup.ConnectionStringSetting));
+        var authentication = Setting(settings, Flowers.Functions.TelemetrySetup.AuthenticationStringSetting);
         Assert.StartsWith("[format('ClientId={0};Authorization=AAD'", authentication);
         Assert.Contains("Microsoft.ManagedIdentity/userAssignedIdentities", authentication);
     }

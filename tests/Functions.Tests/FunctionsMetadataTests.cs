@@ -104,6 +104,16 @@ public class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Host_json_in_the_output_sends_opentelemetry_and_keeps_successful_requests()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(Output, "host.json")))!;
+        Assert.Equal("OpenTelemetry", (string?)host["telemetryMode"]);
+        // "Error" here would drop every successful invocation's request record (and so its duration and count).
+        var results = (string?)host["logging"]?["logLevel"]?["Host.Results"];
+        Assert.True(results is null or "Information" or "Trace" or "Debug", $"Host.Results is {results}: successful requests are filtered out");
+    }
+
+    [Fact]
     public void Local_settings_example_runs_on_azurite_with_the_polling_trigger()
     {
         var root = Path.GetFullPath(Path.Combine(Output, "..", "..", "..", "..", ".."));

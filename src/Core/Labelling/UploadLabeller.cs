@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
+using Flowers.Diagnostics;
 using Flowers.Featurize;
 using Flowers.Storage;
 using Microsoft.Extensions.Logging;
@@ -42,9 +43,10 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
 
     private async Task<LabelResult?> LabelWithRetriesAsync(string uploadName, bool unlabelledOnly, CancellationToken ct)
     {
+        using var telemetry = FlowersTelemetry.StartLabelling(uploadName); // one span and latency an upload, retries included
         for (var attempt = 1; ; attempt++)
         {
-            try { return await LabelOnceAsync(uploadName, unlabelledOnly, ct); }
+            try { return telemetry.Done(await LabelOnceAsync(uploadName, unlabelledOnly, telemetry, ct)); }
             catch (RequestFailedException e) when (e.Status == 412 && attempt < 5)
             {
                 // The upload changed between reading its properties and its bytes: another caller labelled it meanwhile
@@ -57,10 +59,11 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
                 // version's result is never replaced by an earlier version's.
                 log.LogInformation("Upload {Name} was replaced while it was labelled; labelling its new version", uploadName);
             }
+            catch (Exception e) when (telemetry.Threw(e)) { throw; } // never true: notes the error on the span, catches nothing
         }
     }
 
-    private async Task<LabelResult?> LabelOnceAsync(string uploadName, bool unlabelledOnly, CancellationToken ct)
+    private async Task<LabelResult?> LabelOnceAsync(string uploadName, bool unlabelledOnly, FlowersTelemetry.Labelling telemetry, CancellationToken ct)
     {
         await storage.EnsureContainersAsync(ct);
         var upload = storage.Uploads.GetBlobClient(uploadName);
@@ -81,7 +84,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         var done = unlabelledOnly ? IsLabelled(properties.Metadata) : IsLabelledBy(properties.Metadata, classifier.ModelId);
         if (done && await resultBlob.ReadOrDefaultAsync<LabelResult>(ct) is { } earlier
             && (earlier.UploadETag is null || earlier.UploadETag == properties.ETag.ToString()))
-            return earlier;
+            return telemetry.Unchanged(earlier); // not counted as labelled again
 
         LabelResult result;
         if (properties.ContentLength > MaxUploadBytes)

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Flowers.Diagnostics;
 using Flowers.Featurize;
 using Flowers.Split;
 using Flowers.Storage;
@@ -52,7 +53,11 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
         return done;
     }
 
-    public async Task<FeaturizeShardResult> RunAsync(FeaturizeShardInput input, CancellationToken ct = default)
+    // One span and duration a shard (FlowersTelemetry); the work is FeaturizeAsync.
+    public Task<FeaturizeShardResult> RunAsync(FeaturizeShardInput input, CancellationToken ct = default) =>
+        FlowersTelemetry.StageAsync(FlowersTelemetry.Stages.Featurize, input.Dataset, () => FeaturizeAsync(input, ct), shard: input.ShardIndex);
+
+    private async Task<FeaturizeShardResult> FeaturizeAsync(FeaturizeShardInput input, CancellationToken ct)
     {
         var shard = Locate(await manifests.ReadAsync(input.ManifestBlob, ct), input.ShardIndex, input.ShardCount);
         if (await FindDoneAsync(shard, ct) is { } done) return done;

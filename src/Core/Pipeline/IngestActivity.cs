@@ -3,6 +3,7 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using Flowers.Acquire;
+using Flowers.Diagnostics;
 using Flowers.Evaluate;
 using Flowers.Split;
 using Flowers.Storage;
@@ -37,7 +38,11 @@ public sealed class IngestActivity(FlowersStorage storage, SplitManifests manife
     /// <summary>What one way of ingesting found: the split, with each photo's pack when packed.</summary>
     private sealed record Ingested(SplitManifest Manifest, int Photos, string Fingerprint, IReadOnlyList<SkippedPhoto> Skipped, int Uploaded);
 
-    public async Task<IngestResult> RunAsync(IngestInput input, CancellationToken ct = default)
+    // The stage's span and duration (FlowersTelemetry); the work is IngestAsync.
+    public Task<IngestResult> RunAsync(IngestInput input, CancellationToken ct = default) =>
+        FlowersTelemetry.StageAsync(FlowersTelemetry.Stages.Ingest, input.Dataset, () => IngestAsync(input, ct));
+
+    private async Task<IngestResult> IngestAsync(IngestInput input, CancellationToken ct)
     {
         await storage.EnsureContainersAsync(ct);
         var options = new SplitOptions(input.TestFraction, input.Seed);
@@ -74,7 +79,8 @@ public sealed class IngestActivity(FlowersStorage storage, SplitManifests manife
             throw new RefusedSourceException($"source {problem}");
         using var http = SourceAddressGuard.CreateClient(settings.AllowPrivateSources);
         var acquirer = new DatasetAcquirer(new AcquireOptions { CacheDirectory = settings.CacheDirectory, Http = http, MaxPhotoBytes = settings.MaxPhotoBytes });
-        var dataset = await acquirer.AcquireAsync(url, progress: null, ct);
+        // Its own span inside ingest: the download and unpacking are most of an ingest from a source.
+        var dataset = await FlowersTelemetry.StageAsync(FlowersTelemetry.Stages.Acquire, name, () => acquirer.AcquireAsync(url, progress: null, ct));
         if (dataset.Photos.Count == 0)
             throw new UnusableDatasetException($"source '{url}' has no photos (expected a folder a class)");
         var manifest = DatasetSplitter.Split(dataset, options);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Flowers.Diagnostics;
 using Flowers.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +20,12 @@ public sealed class PublishActivity(ModelRegistry registry, ILogger<PublishActiv
 {
     public const string Name = "Publish";
 
-    public async Task<PublishResult> RunAsync(PublishInput input, CancellationToken ct = default)
+    // The stage's span and duration (FlowersTelemetry), with "published" or "gated" as its outcome.
+    public Task<PublishResult> RunAsync(PublishInput input, CancellationToken ct = default) =>
+        FlowersTelemetry.StageAsync(FlowersTelemetry.Stages.Publish, null, () => PublishAsync(input, ct),
+            modelId: input.ModelId, outcome: r => r.Published ? "published" : "gated");
+
+    private async Task<PublishResult> PublishAsync(PublishInput input, CancellationToken ct)
     {
         var metrics = await registry.ReadMetricsAsync(input.ModelId, ct)
             ?? throw new InvalidOperationException($"model {input.ModelId} has no {StorageNames.MetricsFile}");

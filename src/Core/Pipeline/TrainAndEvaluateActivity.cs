@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flowers.Acquire;
+using Flowers.Diagnostics;
 using Flowers.Evaluate;
 using Flowers.Featurize;
 using Flowers.Package;
@@ -31,7 +32,11 @@ public sealed class TrainAndEvaluateActivity(FlowersStorage storage, DatasetPhot
 {
     public const string Name = "TrainAndEvaluate";
 
-    public async Task<TrainResult> RunAsync(TrainInput input, CancellationToken ct = default)
+    // The stage's span and duration (FlowersTelemetry), report included; the work is TrainAsync.
+    public Task<TrainResult> RunAsync(TrainInput input, CancellationToken ct = default) =>
+        FlowersTelemetry.StageAsync(FlowersTelemetry.Stages.Train, input.Dataset, () => TrainAsync(input, ct), modelId: input.ModelId);
+
+    private async Task<TrainResult> TrainAsync(TrainInput input, CancellationToken ct)
     {
         var manifest = await manifests.ReadAsync(input.ManifestBlob, ct);
         var report = await storage.Datasets.GetBlobClient(StorageNames.IngestReportBlob(input.Dataset)).ReadOrDefaultAsync<IngestReport>(ct);
