@@ -18,6 +18,7 @@ if (args is [ResNet18Model.PrepareCommand, var networkFolder, var packageNetwork
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.Services.Configure<Microsoft.Azure.Functions.Worker.WorkerOptions>(WorkerJson.Configure);
 builder.Services.AddSingleton(BlobServiceFrom(builder.Configuration));
 builder.Services.AddTrainingPipeline(builder.Configuration.GetSection("Training").Get<TrainingSettings>());
 builder.Services.AddHostedService<Flowers.Functions.Warmup>();
