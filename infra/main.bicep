@@ -19,7 +19,7 @@ param principalId string = ''
 // The app's storage contract. Tests hold these equal to src/Core/Storage/StorageNames.cs and host.json.
 var taskHubName = 'FlowersTaskHub'
 var uploadsContainer = 'uploads'
-var appContainers = [uploadsContainer, 'labels', 'datasets', 'features', 'models']
+var appContainers = [uploadsContainer, 'labels', 'claims', 'datasets', 'features', 'models']
 // Flex Consumption runs the app from a zip that azd deploy puts in this container.
 var packageContainer = 'app-package'
 

@@ -34,15 +34,16 @@ public static class BenchCommand
         };
         var uploads = new Option<int>("--uploads") { Description = "Photos uploaded one by one for the label latency", DefaultValueFactory = _ => 200 };
         var burst = new Option<int>("--burst") { Description = "Photos uploaded at once for the label throughput", DefaultValueFactory = _ => 500 };
+        var hosts = new Option<int>("--hosts") { Description = "Scale-out figures for 1..N `flowers host` processes on one Azurite (0: none)", DefaultValueFactory = _ => 3 };
         var only = new Option<string?>("--only") { Description = "Run one group of figures: featurize, defaults or pipeline" };
         only.AcceptOnlyFromAmong("featurize", "defaults", "pipeline");
         var repeat = new Option<int>("--repeat") { Description = "Repeats; figures are medians", DefaultValueFactory = _ => 3 };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file" };
         var command = new Command("bench",
             "Measure featurization (vs bare ONNX Runtime and ML.NET) and the durable pipeline on Azurite: overhead, warm re-training, label latency and throughput, cold start, peak RSS")
-            { dataset, limit, featurizeLimit, repeat, json, uploads, burst, only };
+            { dataset, limit, featurizeLimit, repeat, json, uploads, burst, hosts, only };
         command.SetAction(parse => Run(parse.GetValue(dataset), parse.GetValue(limit), parse.GetValue(featurizeLimit), parse.GetValue(repeat), parse.GetValue(json),
-            new PipelineBenchSettings(parse.GetValue(uploads), parse.GetValue(burst)), parse.GetValue(only)));
+            new PipelineBenchSettings(parse.GetValue(uploads), parse.GetValue(burst), parse.GetValue(hosts)), parse.GetValue(only)));
         return command;
     }
 
@@ -56,7 +57,7 @@ public static class BenchCommand
             console.MarkupLineInterpolated($"[red]No dataset:[/] pass --dataset DIR (a folder with one subfolder of photos per class).");
             return 2;
         }
-        if (limit < 0 || featurizeLimit < 1 || repeat < 1 || pipeline.Uploads < 1 || pipeline.Burst < 1)
+        if (limit < 0 || featurizeLimit < 1 || repeat < 1 || pipeline.Uploads < 1 || pipeline.Burst < 1 || pipeline.Hosts < 0)
         {
             console.MarkupLine("[red]--featurize-limit, --repeat, --uploads and --burst must be at least 1, --limit at least 0[/]");
             return 2;

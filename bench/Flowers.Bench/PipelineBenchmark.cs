@@ -10,7 +10,8 @@ using Spectre.Console;
 namespace Flowers.Bench;
 
 /// <summary>How many photos the labelling figures use.</summary>
-public sealed record PipelineBenchSettings(int Uploads, int Burst);
+/// <param name="Hosts">Up to how many `flowers host` processes share one Azurite in the scale-out figures (0: none).</param>
+public sealed record PipelineBenchSettings(int Uploads, int Burst, int Hosts = 3);
 
 /// <summary>
 /// The pipeline's figures, each repeat on a fresh Azurite of its own (so the first run really featurizes):
@@ -35,10 +36,11 @@ static class PipelineBenchmark
     sealed class Samples
     {
         public List<double> Featurize = [], FeaturizeRate = [], Cold = [], Warm = [], P50 = [], P95 = [], LatencyMax = [],
-            BurstRate = [], ColdStart = [], RssTraining = [], RssLabelling = [],
+            BurstRate = [], BurstRateOneByOne = [], ColdStart = [], RssTraining = [], RssLabelling = [],
             FeaturizeCpu = [], HostCpu = [], AzuriteCpu = [];
         public List<Flowers.Pipeline.StageSeconds> ColdStages = [], WarmStages = [];
         public int LabelFailures;
+        public List<BenchFigure> Hosts = [];
     }
 
     static async Task<List<BenchFigure>> RunAsync(BenchContext context, PipelineBenchSettings settings)
@@ -70,6 +72,7 @@ static class PipelineBenchmark
                 await TrainAsync(context, source, azurite, s);
                 await LabelAsync(context, settings, azurite, s);
             }
+            for (var n = 1; n <= settings.Hosts; n++) await ScaleOutAsync(context, settings, source, n, s);
         }
         finally
         {
@@ -91,7 +94,10 @@ static class PipelineBenchmark
             new($"label latency p50 ({settings.Uploads} uploads one by one)", m(s.P50), "s", 1.0, AtMost: true),
             new("label latency p95", m(s.P95), "s", 2.0, AtMost: true),
             new($"label throughput ({settings.Burst} uploads at once)", m(s.BurstRate), "photos/s", Samples: s.BurstRate),
-            new("label throughput / featurization throughput", m(s.BurstRate.Zip(s.FeaturizeRate, (b, f) => b / f)), "x"),
+            new("label throughput / featurization throughput", m(s.BurstRate.Zip(s.FeaturizeRate, (b, f) => b / f)), "x", 0.9),
+            new($"label throughput one upload at a time (the labelling before batches), same uploads", m(s.BurstRateOneByOne), "photos/s", Samples: s.BurstRateOneByOne),
+            new("  one at a time / featurization throughput", m(s.BurstRateOneByOne.Zip(s.FeaturizeRate, (b, f) => b / f)), "x"),
+            new("  batches / one at a time", m(s.BurstRate.Zip(s.BurstRateOneByOne, (b, o) => b / o)), "x"),
             new("cold start: new host process to first label", m(s.ColdStart), "s", 1.0, AtMost: true),
             new("peak RSS of the host while training (featurizing)", m(s.RssTraining), "MiB", 1024, AtMost: true),
             new("peak RSS of the host while labelling", m(s.RssLabelling), "MiB", 1024, AtMost: true),
@@ -104,6 +110,7 @@ static class PipelineBenchmark
             figures.Add(new($"  {run} run: train, evaluate, report", m(stages.Select(t => t.Train)), "s"));
             figures.Add(new($"  {run} run: publish + label waiting uploads", m(stages.Select(t => t.Publish + t.LabelUploads)), "s"));
         }
+        figures.AddRange(s.Hosts);
         if (s.LabelFailures > 0) figures.Add(new("uploads without a label (timeouts, errors)", s.LabelFailures, "photos", 0, AtMost: true));
         return figures;
     }
@@ -182,13 +189,61 @@ static class PipelineBenchmark
         context.Console.MarkupLineInterpolated($"    latency over {latencies.Count}: p50 {s.P50[^1]:0.000} s, p95 {s.P95[^1]:0.000} s, max {latencies[^1]:0.000} s");
 
         var burst = Enumerable.Range(0, settings.Burst).Select(i => photos[i % photos.Count]).ToList();
-        var burstClock = Stopwatch.StartNew();
+        s.BurstRate.Add(await BurstAsync(context, host, burst, s, "in batches"));
+        s.RssLabelling.Add(PeakRssMiB(host));
+        await host.KillAsync();
+
+        // The same burst on a host that labels each upload on its own (the labelling before batches), side by side.
+        await using var oneByOne = HostProcess.Start(azurite.ConnectionString, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Loopback.FreePort(),
+            context.RepoRoot!, environment: new Dictionary<string, string> { [LocalHostOptions.LabelOneByOneVariable] = "1" });
+        await oneByOne.WaitForHealthAsync();
+        s.BurstRateOneByOne.Add(await BurstAsync(context, oneByOne, burst, s, "one at a time"));
+    }
+
+    /// <summary>Uploads the photos at once and waits for every label: photos labelled a second.</summary>
+    static async Task<double> BurstAsync(BenchContext context, HostProcess host, IReadOnlyList<string> burst, Samples s, string how)
+    {
+        var clock = Stopwatch.StartNew();
         var results = await host.Client.LabelAsync(burst, TimeSpan.FromSeconds(600));
         var labelled = results.Count(r => r.Label is not null);
         s.LabelFailures += results.Count - labelled;
-        s.BurstRate.Add(labelled / burstClock.Elapsed.TotalSeconds);
-        context.Console.MarkupLineInterpolated($"    burst: {labelled}/{burst.Count} labelled, {s.BurstRate[^1]:0.0} photos/s");
-        s.RssLabelling.Add(PeakRssMiB(host));
+        var rate = labelled / clock.Elapsed.TotalSeconds;
+        context.Console.MarkupLineInterpolated($"    burst {how}: {labelled}/{burst.Count} labelled, {rate:0.0} photos/s");
+        return rate;
+    }
+
+    /// <summary>
+    /// n `flowers host` processes on one fresh Azurite: a cold training run, then a burst of uploads; how long each took
+    /// and how the work divided (featurize activities and labels per host, from each host's log). Once, not per repeat.
+    /// </summary>
+    static async Task ScaleOutAsync(BenchContext context, PipelineBenchSettings settings, string source, int n, Samples s)
+    {
+        context.Console.MarkupLineInterpolated($"  {n} host(s) on one Azurite");
+        await using var azurite = await Azurite.StartOwnAsync(context.RepoRoot!);
+        var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        var hosts = Enumerable.Range(0, n).Select(_ => HostProcess.Start(azurite.ConnectionString, key, Loopback.FreePort(), context.RepoRoot!, verbose: true,
+            keep: line => line.Contains("Labelled ", StringComparison.Ordinal) || line.Contains("Shard ", StringComparison.Ordinal))).ToList();
+        try
+        {
+            await Task.WhenAll(hosts.Select(h => h.WaitForHealthAsync()));
+            var requested = DateTimeOffset.UtcNow;
+            var id = await hosts[0].Client.StartTrainingAsync(new { source });
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(20));
+            var run = await hosts[0].Client.WaitForRunAsync(id, ct: limit.Token);
+            if (run.RuntimeStatus != "Completed") throw new InvalidOperationException($"training run {id} on {n} hosts ended {run.RuntimeStatus}: {run.Error}");
+            var trained = (run.LastUpdatedAt - requested).TotalSeconds;
+            var burst = Enumerable.Range(0, settings.Burst).Select(i => context.Photos[i % context.Photos.Count]).ToList();
+            var rate = await BurstAsync(context, hosts[0], burst, s, $"on {n} host(s)");
+            string PerHost(string marker) => string.Join("/", hosts.Select(h => h.Output.Count(l => l.Contains(marker, StringComparison.Ordinal))));
+            var division = $"featurize activities per host {PerHost("Shard ")}, labels per host {PerHost("Labelled ")}";
+            context.Console.MarkupLineInterpolated($"    {n} host(s): training {trained:0.0} s, burst {rate:0.0} uploads/s; {division}");
+            s.Hosts.Add(new($"{n} host(s): training run, cold ({division})", trained, "s"));
+            s.Hosts.Add(new($"{n} host(s): burst of {settings.Burst} uploads", rate, "uploads/s"));
+        }
+        finally
+        {
+            foreach (var host in hosts) await host.DisposeAsync();
+        }
     }
 
     /// <summary>`flowers host` on the bench's Azurite and a free port, with a key of its own.</summary>

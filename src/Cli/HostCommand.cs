@@ -39,6 +39,7 @@ public static class HostCommand
                     FunctionKey = FunctionKey.LoadOrCreate(root),
                     Training = settings.Training,
                     Telemetry = settings.Telemetry,
+                    LabelOneByOne = Environment.GetEnvironmentVariable(LocalHostOptions.LabelOneByOneVariable) == "1",
                 }, logging, ct);
                 console.MarkupLine($"[green]Flowers host[/] listening on [bold]{Markup.Escape(host.BaseAddress.ToString())}[/] " +
                                    $"(function key in {Markup.Escape(FunctionKey.PathIn(root))}; storage: {(settings.UsesAzurite ? "Azurite" : "the configured account")}).");

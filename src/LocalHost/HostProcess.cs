@@ -41,7 +41,8 @@ public sealed class HostProcess : IAsyncDisposable
     /// <param name="root">FLOWERS_ROOT of the host: where it looks for .flowers/ and local settings.</param>
     /// <param name="verbose">`--verbose`: the host logs every activity and every labelled upload.</param>
     /// <param name="keep">Which stdout lines to keep (none by default: a verbose host writes a lot).</param>
-    public static HostProcess Start(string storageConnection, string functionKey, int port, string root, bool verbose = false, Func<string, bool>? keep = null)
+    public static HostProcess Start(string storageConnection, string functionKey, int port, string root, bool verbose = false, Func<string, bool>? keep = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flowers.dll"));
@@ -51,6 +52,7 @@ public sealed class HostProcess : IAsyncDisposable
         start.Environment["FLOWERS_HOST_URL"] = $"http://127.0.0.1:{port}";
         start.Environment[FunctionKey.EnvironmentVariable] = functionKey;
         start.Environment["FLOWERS_ROOT"] = root;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start flowers host");
         var host = new HostProcess(process, new Uri($"http://127.0.0.1:{port}/"), functionKey, storageConnection);
         process.OutputDataReceived += (_, e) =>

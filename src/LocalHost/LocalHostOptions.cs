@@ -24,6 +24,12 @@ public sealed record LocalHostOptions
     /// <summary>How often the uploads container is looked at for new photos.</summary>
     public TimeSpan UploadPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Label each new upload on its own (the labelling before batches), not in batches: for side-by-side
+    /// figures (`./flowers bench`; environment FLOWERS_LABEL_ONE_BY_ONE=1 for `flowers host`).</summary>
+    public bool LabelOneByOne { get; init; }
+
+    public const string LabelOneByOneVariable = "FLOWERS_LABEL_ONE_BY_ONE";
+
     /// <summary>Where Core's spans and metrics go (Application Insights); null: nowhere.</summary>
     public Flowers.Diagnostics.TelemetrySettings? Telemetry { get; init; }
 

@@ -8,7 +8,8 @@ namespace Flowers.LocalHost;
 
 /// <summary>
 /// The local stand-in for the blob trigger: looks at the uploads container a few times a second and hands
-/// each new or changed upload to the same <see cref="UploadLabeller"/> the LabelUpload function calls.
+/// each new or changed upload to the same <see cref="UploadLabeller"/> the LabelUpload function calls, in batches.
+/// Every host on one storage account looks at every upload; the labeller's claims let one of them label each.
 /// Uploads that arrived while no host ran are found on the first look, since the state it keeps is only
 /// what it has already handed over in this process. An upload that fails (e.g. storage will not serve its
 /// name) is tried again after a pause that doubles with each failure, up to <see cref="MaxRetryDelay"/>.
@@ -56,20 +57,27 @@ public sealed class UploadWatcher(FlowersStorage storage, UploadLabeller labelle
             if (_retries.TryGetValue(blob.Name, out var retry) && retry.ETag == blob.Properties.ETag && DateTimeOffset.UtcNow < retry.NotBefore) continue;
             fresh.Add(blob);
         }
-        var failed = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
-        await Parallel.ForEachAsync(fresh, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (blob, token) =>
-        {
-            // One upload that storage will not serve (e.g. a name it refuses) must not stop the others being labelled.
-            try { await labeller.LabelAsync(blob.Name, token); }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failed[blob.Name] = true;
-                log.LogWarning("Labelling upload {Name} failed ({Error}); trying again in {RetrySeconds:0.##} s", blob.Name, e.Message, NextRetry(blob).Delay.TotalSeconds);
-            }
-        });
+        if (fresh.Count == 0) return;
+        // One batch: the model looked up once, one featurizer pass a batch; an upload that storage will not serve (e.g. a
+        // name it refuses) fails alone, and one another host holds is looked at again on the next poll.
+        // In an order of this host's own, so hosts on one account work through a burst from different places.
+        var order = fresh.Select(b => b.Name).ToArray();
+        Random.Shared.Shuffle(order);
+        var outcomes = (options.LabelOneByOne ? await LabelOneByOneAsync(order, ct) : await labeller.LabelBatchAsync(order, ct)).ToDictionary(o => o.Upload);
+        var failed = new HashSet<string>();
         foreach (var blob in fresh)
         {
-            if (failed.ContainsKey(blob.Name))
+            var outcome = outcomes[blob.Name];
+            if (outcome.Failure is not null)
+            {
+                failed.Add(blob.Name);
+                log.LogWarning("Labelling upload {Name} failed ({Error}); trying again in {RetrySeconds:0.##} s", blob.Name, outcome.Failure, NextRetry(blob).Delay.TotalSeconds);
+            }
+        }
+        fresh.RemoveAll(b => outcomes[b.Name].ClaimedElsewhere);
+        foreach (var blob in fresh)
+        {
+            if (failed.Contains(blob.Name))
             {
                 var (failures, delay) = NextRetry(blob);
                 _retries[blob.Name] = new Retry(blob.Properties.ETag!.Value, failures, DateTimeOffset.UtcNow + delay);
@@ -80,6 +88,17 @@ public sealed class UploadWatcher(FlowersStorage storage, UploadLabeller labelle
                 _handled[blob.Name] = blob.Properties.ETag!.Value;
             }
         }
+    }
+
+    private async Task<IReadOnlyList<UploadOutcome>> LabelOneByOneAsync(IReadOnlyList<string> names, CancellationToken ct)
+    {
+        var outcomes = new System.Collections.Concurrent.ConcurrentBag<UploadOutcome>();
+        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (name, token) =>
+        {
+            try { outcomes.Add(new UploadOutcome(name, await labeller.LabelAsync(name, token))); }
+            catch (Exception e) when (e is not OperationCanceledException) { outcomes.Add(new UploadOutcome(name, null, e.Message)); }
+        });
+        return outcomes.ToList();
     }
 
     /// <summary>The failure count and pause after one more failure of this version of the upload: the poll interval, doubled per failure.</summary>

@@ -61,6 +61,13 @@ public sealed class PhotoClassifier : IDisposable
     /// <summary>Labels an encoded photo (JPEG, PNG, ...); throws <see cref="PhotoRejectedException"/> for one it cannot read.</summary>
     public PhotoLabel Classify(ReadOnlySpan<byte> photo) => Classify(_featurizer.Featurize(photo));
 
+    /// <summary>
+    /// Labels many photos in one pass of the featurizer (<see cref="PhotoFeaturizer.FeaturizeAll"/>: one photo decodes
+    /// while another is in the network), in input order; a photo it cannot read gets its reason instead of a label.
+    /// </summary>
+    public IEnumerable<(string Key, PhotoLabel? Label, string? Error)> ClassifyAll(IEnumerable<PhotoBytes> photos, CancellationToken ct = default) =>
+        _featurizer.FeaturizeAll(photos, ct).Select(o => (o.Key, o.Features is { } features ? Classify(features) : null, o.Error));
+
     /// <summary>Labels a photo whose features are already known.</summary>
     public PhotoLabel Classify(PhotoFeatures features)
     {

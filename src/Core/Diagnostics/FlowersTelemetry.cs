@@ -50,6 +50,7 @@ public static class FlowersTelemetry
         public const string Unchanged = "unchanged"; // already labelled by this model (a re-delivered trigger)
         public const string Gone = "gone";           // deleted before it was labelled
         public const string Error = "error";         // an exception: the trigger retries it
+        public const string Superseded = "superseded"; // replaced while its batch was labelled: labelled again on its own
     }
 
     public static readonly Histogram<double> LabelDuration = Meter.CreateHistogram<double>(
@@ -138,6 +139,9 @@ public static class FlowersTelemetry
             _outcome = LabelOutcomes.Unchanged;
             return earlier;
         }
+
+        /// <summary>The upload changed while its batch was labelled; it is labelled again on its own (its own span).</summary>
+        public void Superseded() => _outcome = LabelOutcomes.Superseded;
 
         /// <summary>Called from an exception filter: records the error and returns false, so nothing is caught.</summary>
         public bool Threw(Exception e)

@@ -24,3 +24,10 @@ public sealed record LabelResult(
 /// <param name="Labelled">Uploads that got a result (a label, or an error saying why the photo has none).</param>
 /// <param name="Failed">Uploads whose labelling failed (logged with their names); they stay pending.</param>
 public sealed record PendingLabelling(int Labelled, int Failed);
+
+/// <summary>One upload of a batch (<see cref="UploadLabeller.LabelBatchAsync"/>).</summary>
+/// <param name="Result">Its result; null when it is gone, failed, or is another labeller's.</param>
+/// <param name="Failure">Why labelling it failed (storage errors): it stays unlabelled and is tried again.</param>
+/// <param name="ClaimedElsewhere">Another labeller (host) holds its claim and labels it.</param>
+/// <param name="Superseded">Replaced while the batch labelled it (internal: labelled again on its own).</param>
+public sealed record UploadOutcome(string Upload, LabelResult? Result, string? Failure = null, bool ClaimedElsewhere = false, bool Superseded = false);

@@ -23,6 +23,12 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
 
     public const string NoModelYet = "no model is published yet; the photo is labelled when one is";
 
+    private readonly UploadClaims _claims = new(storage);
+
+    /// <summary>Uploads labelled with one pass of the featurizer: enough to keep both of its threads busy, few enough
+    /// that a batch's claims are held a second or two (other hosts take the rest).</summary>
+    public int MaxBatch { get; init; } = 16;
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<LabelResult?>>> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>Labels one upload; null when the blob is gone (deleted before it was labelled).</summary>
@@ -44,83 +50,207 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     private async Task<LabelResult?> LabelWithRetriesAsync(string uploadName, bool unlabelledOnly, CancellationToken ct)
     {
         using var telemetry = FlowersTelemetry.StartLabelling(uploadName); // one span and latency an upload, retries included
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try { return telemetry.Done(await LabelOnceAsync(uploadName, unlabelledOnly, telemetry, ct)); }
-            catch (RequestFailedException e) when (e.Status == 412 && attempt < 5)
+            await storage.EnsureContainersAsync(ct);
+            await using var claim = await _claims.ClaimAsync(uploadName, ct); // waits while another host labels it
+            for (var attempt = 1; ; attempt++)
             {
-                // The upload changed between reading its properties and its bytes: another caller labelled it meanwhile
-                // (the pass over pending uploads after a publish, a re-delivered trigger) or it was replaced. Look again.
-                log.LogInformation("Upload {Name} changed while it was read; looking at it again", uploadName);
+                try
+                {
+                    var (answer, unchanged, look) = await LookAsync(uploadName, unlabelledOnly, await model.GetAsync(ct: ct), ct);
+                    if (look is null) return unchanged ? telemetry.Unchanged(answer!) : telemetry.Done(answer);
+                    return telemetry.Done(await FinishAsync(look, look.Result ?? Classify(look, ct), ct));
+                }
+                catch (RequestFailedException e) when (e.Status == 412 && attempt < 5)
+                {
+                    // The upload changed between reading its properties and its bytes (replaced, or labelled by a caller
+                    // that held no claim: an older version of the app). Look again.
+                    log.LogInformation("Upload {Name} changed while it was read; looking at it again", uploadName);
+                }
+                catch (UploadChangedException) when (attempt < 5)
+                {
+                    // A new version arrived while this one was labelled: label the version that is there now, so the last
+                    // version's result is never replaced by an earlier version's.
+                    log.LogInformation("Upload {Name} was replaced while it was labelled; labelling its new version", uploadName);
+                }
             }
-            catch (UploadChangedException) when (attempt < 5)
-            {
-                // A new version arrived while this one was labelled: label the version that is there now, so the last
-                // version's result is never replaced by an earlier version's.
-                log.LogInformation("Upload {Name} was replaced while it was labelled; labelling its new version", uploadName);
-            }
-            catch (Exception e) when (telemetry.Threw(e)) { throw; } // never true: notes the error on the span, catches nothing
         }
+        catch (Exception e) when (telemetry.Threw(e)) { throw; } // never true: notes the error on the span, catches nothing
     }
 
-    private async Task<LabelResult?> LabelOnceAsync(string uploadName, bool unlabelledOnly, FlowersTelemetry.Labelling telemetry, CancellationToken ct)
+    private LabelResult Classify(Look look, CancellationToken ct)
     {
-        await storage.EnsureContainersAsync(ct);
+        try
+        {
+            var label = look.Classifier.Classify(look.Content!.ToMemory().Span);
+            return Labelled(look, label);
+        }
+        catch (PhotoRejectedException e) { return Failed(look.Upload.Name, look.Classifier.ModelId, e.Reason); }
+    }
+
+    private LabelResult Labelled(Look look, Flowers.Classify.PhotoLabel label) =>
+        new(look.Upload.Name, label.Label, label.Confidence, label.Probabilities, look.Classifier.ModelId, _time.GetUtcNow());
+
+    /// <summary>An upload read and ready to label: its bytes (or, too large, the result that says so) and the model.</summary>
+    private sealed record Look(Azure.Storage.Blobs.BlobClient Upload, BlobProperties Properties, Flowers.Classify.PhotoClassifier Classifier,
+        BinaryData? Content, LabelResult? Result);
+
+    /// <summary>
+    /// Reads an upload for labelling. Answers at once where nothing is to classify: null for a gone upload, the pending
+    /// result while no model is published, the refusal of a name too long, or (unchanged) the result it already has.
+    /// </summary>
+    private async Task<(LabelResult? Answer, bool Unchanged, Look? Look)> LookAsync(string uploadName, bool unlabelledOnly,
+        Flowers.Classify.PhotoClassifier? classifier, CancellationToken ct)
+    {
         var upload = storage.Uploads.GetBlobClient(uploadName);
         BlobProperties properties;
         try { properties = (await upload.GetPropertiesAsync(cancellationToken: ct)).Value; }
-        catch (RequestFailedException e) when (e.Status == 404) { log.LogInformation("Upload {Name} is gone", uploadName); return null; }
+        catch (RequestFailedException e) when (e.Status == 404) { log.LogInformation("Upload {Name} is gone", uploadName); return (null, false, null); }
 
-        var classifier = await model.GetAsync(ct: ct);
         if (StorageNames.LabelBlob(uploadName).Length > StorageNames.MaxBlobNameLength)
-            return await RefuseNameAsync(upload, properties, classifier, ct);
+            return (await RefuseNameAsync(upload, properties, classifier, ct), false, null);
         var resultBlob = storage.Labels.GetBlobClient(StorageNames.LabelBlob(uploadName));
         if (classifier is null)
         {
             var pending = new LabelResult(uploadName, null, null, null, null, _time.GetUtcNow(), NoModelYet, Pending: true);
             await resultBlob.WriteAsync(pending, ct: ct);
-            return pending;
+            return (pending, false, null);
         }
         var done = unlabelledOnly ? IsLabelled(properties.Metadata) : IsLabelledBy(properties.Metadata, classifier.ModelId);
         if (done && await resultBlob.ReadOrDefaultAsync<LabelResult>(ct) is { } earlier
             && (earlier.UploadETag is null || earlier.UploadETag == properties.ETag.ToString()))
-            return telemetry.Unchanged(earlier); // not counted as labelled again
+            return (earlier, true, null); // not counted as labelled again
 
-        LabelResult result;
         if (properties.ContentLength > MaxUploadBytes)
-            result = Failed(uploadName, classifier.ModelId, $"file is {properties.ContentLength} bytes; photos of at most {MaxUploadBytes} bytes are labelled");
-        else
-        {
-            var content = await upload.DownloadContentAsync(new BlobDownloadOptions { Conditions = new BlobRequestConditions { IfMatch = properties.ETag } }, ct);
-            try
-            {
-                var label = classifier.Classify(content.Value.Content.ToMemory().Span);
-                result = new LabelResult(uploadName, label.Label, label.Confidence, label.Probabilities, classifier.ModelId, _time.GetUtcNow());
-            }
-            catch (PhotoRejectedException e)
-            {
-                result = Failed(uploadName, classifier.ModelId, e.Reason);
-            }
-        }
+            return (null, false, new Look(upload, properties, classifier, null,
+                Failed(uploadName, classifier.ModelId, $"file is {properties.ContentLength} bytes; photos of at most {MaxUploadBytes} bytes are labelled")));
+        var content = await upload.DownloadContentAsync(new BlobDownloadOptions { Conditions = new BlobRequestConditions { IfMatch = properties.ETag } }, ct);
+        return (null, false, new Look(upload, properties, classifier, content.Value.Content, null));
+    }
 
-        // Marked first (If-Match: the version that was read), so the result can name the ETag the upload has with its
-        // label; then the result is written, and the upload looked at once more: if another version arrived since,
-        // another labeller may have written that version's result before this write replaced it.
-        var marked = await MarkAsync(upload, properties, result, ct) ?? throw new UploadChangedException();
+    /// <summary>
+    /// Marked first (If-Match: the version that was read), so the result can name the ETag the upload has with its
+    /// label; then the result is written, and the upload looked at once more: if another version arrived since,
+    /// another labeller may have written that version's result before this write replaced it.
+    /// </summary>
+    private async Task<LabelResult> FinishAsync(Look look, LabelResult result, CancellationToken ct)
+    {
+        var marked = await MarkAsync(look.Upload, look.Properties, result, ct) ?? throw new UploadChangedException();
         result = result with { UploadETag = marked.ToString() };
-        await resultBlob.WriteAsync(result, ct: ct);
+        await storage.Labels.GetBlobClient(StorageNames.LabelBlob(look.Upload.Name)).WriteAsync(result, ct: ct);
         try
         {
-            if ((await upload.GetPropertiesAsync(cancellationToken: ct)).Value.ETag != marked) throw new UploadChangedException();
+            if ((await look.Upload.GetPropertiesAsync(cancellationToken: ct)).Value.ETag != marked) throw new UploadChangedException();
         }
         catch (RequestFailedException e) when (e.Status == 404) { } // deleted since: its result stays as the last word
-        log.LogInformation("Labelled {Name}: {Label}{Error}", uploadName, result.Label, result.Error);
+        log.LogInformation("Labelled {Name}: {Label}{Error}", look.Upload.Name, result.Label, result.Error);
         return result;
+    }
+
+    /// <summary>
+    /// Labels many uploads with one look at the model and one pass of the featurizer a batch of <see cref="MaxBatch"/>
+    /// (a burst labels as fast as training featurizes). An upload another labeller (host) holds is left to it
+    /// (<see cref="UploadOutcome.ClaimedElsewhere"/>); one that fails costs only itself (<see cref="UploadOutcome.Failure"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<UploadOutcome>> LabelBatchAsync(IReadOnlyList<string> uploadNames, CancellationToken ct = default) =>
+        await LabelBatchAsync(uploadNames, unlabelledOnly: false, ct);
+
+    private async Task<IReadOnlyList<UploadOutcome>> LabelBatchAsync(IReadOnlyList<string> uploadNames, bool unlabelledOnly, CancellationToken ct)
+    {
+        await storage.EnsureContainersAsync(ct);
+        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, UploadOutcome>(StringComparer.Ordinal);
+        // Two batches at a time: one's storage calls overlap the other's featurizing.
+        await Parallel.ForEachAsync(uploadNames.Distinct(StringComparer.Ordinal).Chunk(MaxBatch),
+            new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
+            async (batch, token) => await LabelOneBatchAsync(batch, unlabelledOnly, outcomes, token));
+        return uploadNames.Distinct(StringComparer.Ordinal).Select(n => outcomes[n]).ToList();
+    }
+
+    private static readonly int StorageParallelism = 8;
+
+    private async Task LabelOneBatchAsync(string[] names, bool unlabelledOnly,
+        System.Collections.Concurrent.ConcurrentDictionary<string, UploadOutcome> outcomes, CancellationToken ct)
+    {
+        var classifier = await model.GetAsync(ct: ct);
+        var claims = new System.Collections.Concurrent.ConcurrentBag<UploadClaim>();
+        var looks = new System.Collections.Concurrent.ConcurrentDictionary<string, (Look Look, FlowersTelemetry.Labelling Telemetry)>(StringComparer.Ordinal);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = StorageParallelism, CancellationToken = ct };
+        UploadOutcome Failure(string name, Exception e)
+        {
+            log.LogDebug(e, "Labelling upload {Name} failed ({Error})", name, e.Message); // the caller says what happens next
+            return new UploadOutcome(name, null, e.Message);
+        }
+        try
+        {
+            await Parallel.ForEachAsync(names, parallel, async (name, token) =>
+            {
+                var telemetry = FlowersTelemetry.StartLabelling(name);
+                try
+                {
+                    if (await _claims.TryClaimAsync(name, token) is not { } claim)
+                    {
+                        telemetry.Dispose(); // counted by the host that holds it
+                        outcomes[name] = new UploadOutcome(name, null, ClaimedElsewhere: true);
+                        return;
+                    }
+                    claims.Add(claim);
+                    var (answer, unchanged, look) = await LookAsync(name, unlabelledOnly, classifier, token);
+                    if (look is not null) { looks[name] = (look, telemetry); return; }
+                    outcomes[name] = new UploadOutcome(name, unchanged ? telemetry.Unchanged(answer!) : telemetry.Done(answer));
+                    telemetry.Dispose();
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+                {
+                    telemetry.Threw(e);
+                    telemetry.Dispose();
+                    outcomes[name] = Failure(name, e);
+                }
+            });
+
+            // One pass of the featurizer over every photo of the batch (CPU-bound: off the storage calls' threads).
+            var photos = looks.Values.Where(l => l.Look.Content is not null).Select(l => l.Look).ToList();
+            var labels = photos.Count == 0 ? [] : await Task.Run(() => classifier!.ClassifyAll(
+                photos.Select(l => new PhotoBytes(l.Upload.Name, l.Content!.ToMemory())), ct).ToDictionary(r => r.Key), ct);
+
+            await Parallel.ForEachAsync(looks.Values, parallel, async (item, token) =>
+            {
+                var (look, telemetry) = item;
+                var name = look.Upload.Name;
+                try
+                {
+                    var result = look.Result ?? (labels[name] is { Label: { } label } ? Labelled(look, label) : Failed(name, look.Classifier.ModelId, labels[name].Error!));
+                    outcomes[name] = new UploadOutcome(name, telemetry.Done(await FinishAsync(look, result, token)));
+                }
+                catch (UploadChangedException)
+                {
+                    telemetry.Superseded();
+                    outcomes[name] = new UploadOutcome(name, null, Superseded: true);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+                {
+                    telemetry.Threw(e);
+                    outcomes[name] = Failure(name, e);
+                }
+                finally { telemetry.Dispose(); }
+            });
+        }
+        finally
+        {
+            await Parallel.ForEachAsync(claims, new ParallelOptions { MaxDegreeOfParallelism = StorageParallelism }, async (claim, _) => await claim.DisposeAsync());
+        }
+        // Replaced while the batch labelled it: its new version is labelled on its own, now that its claim is released.
+        foreach (var name in outcomes.Where(o => names.Contains(o.Key) && o.Value.Superseded).Select(o => o.Key).ToList())
+        {
+            try { outcomes[name] = new UploadOutcome(name, await LabelAsync(name, unlabelledOnly, ct)); }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested) { outcomes[name] = Failure(name, e); }
+        }
     }
 
     /// <summary>Labels every upload that has no label yet (e.g. uploaded before any model was published).</summary>
     /// <returns>How many were labelled (or got an error result), and how many failed: an upload's failure is logged
-    /// with its name and costs only that upload (it stays pending, so the next pass or its trigger tries it again).</returns>
+    /// with its name and costs only that upload (it stays pending, so the next pass or its trigger tries it again).
+    /// Uploads another host is labelling meanwhile are left to it and counted by neither.</returns>
     public async Task<PendingLabelling> LabelPendingAsync(CancellationToken ct = default)
     {
         await storage.EnsureContainersAsync(ct);
@@ -128,19 +258,11 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         var pending = new List<string>();
         await foreach (var blob in storage.Uploads.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }, ct))
             if (!IsLabelled(blob.Metadata)) pending.Add(blob.Name);
-        int labelled = 0, failed = 0;
-        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (name, token) =>
-        {
-            try
-            {
-                if (await LabelAsync(name, unlabelledOnly: true, token) is { Pending: false }) Interlocked.Increment(ref labelled);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref failed);
-                log.LogError(e, "Upload {Name} could not be labelled ({Error}); it stays pending", name, e.Message);
-            }
-        });
+        var outcomes = await LabelBatchAsync(pending, unlabelledOnly: true, ct);
+        var labelled = outcomes.Count(o => o.Result is { Pending: false });
+        foreach (var failure in outcomes.Where(o => o.Failure is not null))
+            log.LogError("Upload {Name} could not be labelled ({Error}); it stays pending", failure.Upload, failure.Failure);
+        var failed = outcomes.Count(o => o.Failure is not null);
         if (failed > 0) log.LogWarning("{Failed} of {Pending} waiting uploads could not be labelled", failed, pending.Count);
         return new PendingLabelling(labelled, failed);
     }

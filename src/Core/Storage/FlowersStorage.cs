@@ -8,6 +8,7 @@ public sealed class FlowersStorage(BlobServiceClient service)
     public BlobServiceClient Service { get; } = service;
     public BlobContainerClient Uploads { get; } = service.GetBlobContainerClient(StorageNames.Uploads);
     public BlobContainerClient Labels { get; } = service.GetBlobContainerClient(StorageNames.Labels);
+    public BlobContainerClient Claims { get; } = service.GetBlobContainerClient(StorageNames.Claims);
     public BlobContainerClient Datasets { get; } = service.GetBlobContainerClient(StorageNames.Datasets);
     public BlobContainerClient Features { get; } = service.GetBlobContainerClient(StorageNames.Features);
     public BlobContainerClient Models { get; } = service.GetBlobContainerClient(StorageNames.Models);

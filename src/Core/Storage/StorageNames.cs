@@ -18,6 +18,9 @@ public static class StorageNames
     /// <summary>One JSON result per uploaded photo: labels/{upload name}.json.</summary>
     public const string Labels = "labels";
 
+    /// <summary>Empty blobs, claims/{upload name}, whose leases let one labeller at a time label an upload (UploadClaims).</summary>
+    public const string Claims = "claims";
+
     /// <summary>Data sets: photos users upload, datasets/{dataset}/{class}/{file}, or the packs ingest writes from a
     /// source, datasets/{dataset}/pack-{key}.zip; and the split manifest.</summary>
     public const string Datasets = "datasets";
@@ -28,7 +31,7 @@ public static class StorageNames
     /// <summary>Model packages, metrics and reports: models/{modelId}/..., and models/current.</summary>
     public const string Models = "models";
 
-    public static readonly IReadOnlyList<string> AllContainers = [Uploads, Labels, Datasets, Features, Models];
+    public static readonly IReadOnlyList<string> AllContainers = [Uploads, Labels, Claims, Datasets, Features, Models];
 
     /// <summary>Blob trigger path of the labelling functions.</summary>
     public const string UploadsTriggerPath = Uploads + "/{name}";
