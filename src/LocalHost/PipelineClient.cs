@@ -87,12 +87,23 @@ public sealed class PipelineClient(HttpClient http, string functionKey, BlobServ
             await _storage.Uploads.GetBlobClient(names[i]).UploadAsync(files[i], token));
 
         var results = new LabelResult?[files.Count];
+        var index = names.Select((name, i) => (StorageNames.LabelBlob(name), i)).ToDictionary(p => p.Item1, p => p.i);
+        var seen = new Dictionary<string, Azure.ETag>();
         var deadline = DateTime.UtcNow + timeout;
         while (results.Any(r => r is null or { Pending: true }) && DateTime.UtcNow < deadline)
         {
-            for (var i = 0; i < names.Length; i++)
-                if (results[i] is null or { Pending: true })
-                    results[i] = await _storage.Labels.GetBlobClient(StorageNames.LabelBlob(names[i])).ReadOrDefaultAsync<LabelResult>(ct);
+            // One listing a poll, reading only results that are new or changed: a GET per photo per poll would load
+            // the storage account (and, locally, the machine) that the hosts label on.
+            var fresh = new List<(int Index, string Blob)>();
+            await foreach (var blob in _storage.Labels.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = $"cli/{batch}/" }, ct))
+                if (index.TryGetValue(blob.Name, out var i) && results[i] is null or { Pending: true }
+                    && (!seen.TryGetValue(blob.Name, out var etag) || etag != blob.Properties.ETag))
+                {
+                    seen[blob.Name] = blob.Properties.ETag!.Value;
+                    fresh.Add((i, blob.Name));
+                }
+            await Parallel.ForEachAsync(fresh, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (f, token) =>
+                results[f.Index] = await _storage.Labels.GetBlobClient(f.Blob).ReadOrDefaultAsync<LabelResult>(token));
             if (results.Any(r => r is null or { Pending: true })) await Task.Delay(100, ct);
         }
         return results.Select((r, i) => r is { Pending: false } ? r

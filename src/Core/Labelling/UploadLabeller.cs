@@ -58,7 +58,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
             {
                 try
                 {
-                    var (answer, unchanged, look) = await LookAsync(uploadName, unlabelledOnly, await model.GetAsync(ct: ct), ct);
+                    var (answer, unchanged, look) = await LookAsync(uploadName, unlabelledOnly, await CurrentModelAsync(ct), ct);
                     if (look is null) return unchanged ? telemetry.Unchanged(answer!) : telemetry.Done(answer);
                     return telemetry.Done(await FinishAsync(look, look.Result ?? Classify(look, ct), ct));
                 }
@@ -78,6 +78,11 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         }
         catch (Exception e) when (telemetry.Threw(e)) { throw; } // never true: notes the error on the span, catches nothing
     }
+
+    /// <summary>The published model; "none" is checked again before an upload is told to wait, since the cached answer
+    /// may be seconds old and a model published meanwhile has already had its pass over waiting uploads.</summary>
+    private async Task<Flowers.Classify.PhotoClassifier?> CurrentModelAsync(CancellationToken ct) =>
+        await model.GetAsync(ct: ct) ?? await model.GetAsync(recheck: true, ct);
 
     private LabelResult Classify(Look look, CancellationToken ct)
     {
@@ -172,7 +177,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     private async Task LabelOneBatchAsync(string[] names, bool unlabelledOnly,
         System.Collections.Concurrent.ConcurrentDictionary<string, UploadOutcome> outcomes, CancellationToken ct)
     {
-        var classifier = await model.GetAsync(ct: ct);
+        var classifier = await CurrentModelAsync(ct);
         var claims = new System.Collections.Concurrent.ConcurrentBag<UploadClaim>();
         var looks = new System.Collections.Concurrent.ConcurrentDictionary<string, (Look Look, FlowersTelemetry.Labelling Telemetry)>(StringComparer.Ordinal);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = StorageParallelism, CancellationToken = ct };
