@@ -87,6 +87,23 @@ public class TelemetryTests(PublishedModelStorage storage) : IClassFixture<Publi
         Assert.Single(recorder.During(span, "flowers.label.duration"));
     }
 
+    [Fact]
+    public async Task An_upload_another_labeller_holds_is_left_to_it_and_recorded_by_it_not_here()
+    {
+        var name = await UploadAsync("telemetry/held.jpg", SyntheticPhotos.Jpeg("circle", 4300));
+        await using (await new UploadClaims(_containers).TryClaimAsync(name)) // another host's claim
+        {
+            using var recorder = new TelemetryRecorder();
+
+            var outcome = Assert.Single(await _labeller.LabelBatchAsync([name]));
+
+            Assert.True(outcome.ClaimedElsewhere);
+            Assert.Null(outcome.Failure);
+            Assert.Empty(recorder.Spans("flowers.label", FlowersTelemetry.Tags.Upload, name)); // no error, no span
+        }
+        Assert.NotNull(Assert.Single(await _labeller.LabelBatchAsync([name])).Result?.Label); // released: labelled here
+    }
+
     [Theory]
     [InlineData(2.0, "gated")]
     [InlineData(0.0, "published")]

@@ -190,16 +190,16 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         {
             await Parallel.ForEachAsync(names, parallel, async (name, token) =>
             {
-                var telemetry = FlowersTelemetry.StartLabelling(name);
+                FlowersTelemetry.Labelling? telemetry = null;
                 try
                 {
                     if (await _claims.TryClaimAsync(name, token) is not { } claim)
                     {
-                        telemetry.Dispose(); // counted by the host that holds it
-                        outcomes[name] = new UploadOutcome(name, null, ClaimedElsewhere: true);
+                        outcomes[name] = new UploadOutcome(name, null, ClaimedElsewhere: true); // counted by the host that holds it
                         return;
                     }
                     claims.Add(claim);
+                    telemetry = FlowersTelemetry.StartLabelling(name);
                     var (answer, unchanged, look) = await LookAsync(name, unlabelledOnly, classifier, token);
                     if (look is not null) { looks[name] = (look, telemetry); return; }
                     outcomes[name] = new UploadOutcome(name, unchanged ? telemetry.Unchanged(answer!) : telemetry.Done(answer));
@@ -207,6 +207,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
                 {
+                    telemetry ??= FlowersTelemetry.StartLabelling(name); // a failed claim is this upload's error too
                     telemetry.Threw(e);
                     telemetry.Dispose();
                     outcomes[name] = Failure(name, e);
