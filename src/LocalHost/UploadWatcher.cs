@@ -64,22 +64,14 @@ public sealed class UploadWatcher(FlowersStorage storage, UploadLabeller labelle
         var order = fresh.Select(b => b.Name).ToArray();
         Random.Shared.Shuffle(order);
         var outcomes = (options.LabelOneByOne ? await LabelOneByOneAsync(order, ct) : await labeller.LabelBatchAsync(order, ct)).ToDictionary(o => o.Upload);
-        var failed = new HashSet<string>();
         foreach (var blob in fresh)
         {
             var outcome = outcomes[blob.Name];
+            if (outcome.ClaimedElsewhere) continue; // another host labels it; looked at again on the next poll
             if (outcome.Failure is not null)
             {
-                failed.Add(blob.Name);
-                log.LogWarning("Labelling upload {Name} failed ({Error}); trying again in {RetrySeconds:0.##} s", blob.Name, outcome.Failure, NextRetry(blob).Delay.TotalSeconds);
-            }
-        }
-        fresh.RemoveAll(b => outcomes[b.Name].ClaimedElsewhere);
-        foreach (var blob in fresh)
-        {
-            if (failed.Contains(blob.Name))
-            {
                 var (failures, delay) = NextRetry(blob);
+                log.LogWarning("Labelling upload {Name} failed ({Error}); trying again in {RetrySeconds:0.##} s", blob.Name, outcome.Failure, delay.TotalSeconds);
                 _retries[blob.Name] = new Retry(blob.Properties.ETag!.Value, failures, DateTimeOffset.UtcNow + delay);
             }
             else

@@ -164,15 +164,15 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     private async Task<IReadOnlyList<UploadOutcome>> LabelBatchAsync(IReadOnlyList<string> uploadNames, bool unlabelledOnly, CancellationToken ct)
     {
         await storage.EnsureContainersAsync(ct);
+        var names = uploadNames.Distinct(StringComparer.Ordinal).ToList();
         var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, UploadOutcome>(StringComparer.Ordinal);
         // Two batches at a time: one's storage calls overlap the other's featurizing.
-        await Parallel.ForEachAsync(uploadNames.Distinct(StringComparer.Ordinal).Chunk(MaxBatch),
-            new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
+        await Parallel.ForEachAsync(names.Chunk(MaxBatch), new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
             async (batch, token) => await LabelOneBatchAsync(batch, unlabelledOnly, outcomes, token));
-        return uploadNames.Distinct(StringComparer.Ordinal).Select(n => outcomes[n]).ToList();
+        return names.Select(n => outcomes[n]).ToList();
     }
 
-    private static readonly int StorageParallelism = 8;
+    private const int StorageParallelism = 8;
 
     private async Task LabelOneBatchAsync(string[] names, bool unlabelledOnly,
         System.Collections.Concurrent.ConcurrentDictionary<string, UploadOutcome> outcomes, CancellationToken ct)
@@ -246,7 +246,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
             await Parallel.ForEachAsync(claims, new ParallelOptions { MaxDegreeOfParallelism = StorageParallelism }, async (claim, _) => await claim.DisposeAsync());
         }
         // Replaced while the batch labelled it: its new version is labelled on its own, now that its claim is released.
-        foreach (var name in outcomes.Where(o => names.Contains(o.Key) && o.Value.Superseded).Select(o => o.Key).ToList())
+        foreach (var name in names.Where(n => outcomes[n].Superseded))
         {
             try { outcomes[name] = new UploadOutcome(name, await LabelAsync(name, unlabelledOnly, ct)); }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested) { outcomes[name] = Failure(name, e); }
@@ -265,12 +265,11 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         await foreach (var blob in storage.Uploads.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }, ct))
             if (!IsLabelled(blob.Metadata)) pending.Add(blob.Name);
         var outcomes = await LabelBatchAsync(pending, unlabelledOnly: true, ct);
-        var labelled = outcomes.Count(o => o.Result is { Pending: false });
-        foreach (var failure in outcomes.Where(o => o.Failure is not null))
+        var failures = outcomes.Where(o => o.Failure is not null).ToList();
+        foreach (var failure in failures)
             log.LogError("Upload {Name} could not be labelled ({Error}); it stays pending", failure.Upload, failure.Failure);
-        var failed = outcomes.Count(o => o.Failure is not null);
-        if (failed > 0) log.LogWarning("{Failed} of {Pending} waiting uploads could not be labelled", failed, pending.Count);
-        return new PendingLabelling(labelled, failed);
+        if (failures.Count > 0) log.LogWarning("{Failed} of {Pending} waiting uploads could not be labelled", failures.Count, pending.Count);
+        return new PendingLabelling(outcomes.Count(o => o.Result is { Pending: false }), failures.Count);
     }
 
     /// <summary>
