@@ -64,8 +64,8 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
                 }
                 catch (RequestFailedException e) when (e.Status == 412 && attempt < 5)
                 {
-                    // The upload changed between reading its properties and its bytes (replaced, or labelled by a caller
-                    // that held no claim: an older version of the app). Look again.
+                    // A conditional request met a newer version of the upload (replaced, or labelled by a caller that held
+                    // no claim: an older version of the app). Look again.
                     log.LogInformation("Upload {Name} changed while it was read; looking at it again", uploadName);
                 }
                 catch (UploadChangedException) when (attempt < 5)
@@ -97,8 +97,11 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     private LabelResult Labelled(Look look, Flowers.Classify.PhotoLabel label) =>
         new(look.Upload.Name, label.Label, label.Confidence, label.Probabilities, look.Classifier.ModelId, _time.GetUtcNow());
 
+    /// <summary>The version of an upload that was read: what its label is marked against.</summary>
+    private sealed record UploadVersion(ETag ETag, IDictionary<string, string> Metadata);
+
     /// <summary>An upload read and ready to label: its bytes (or, too large, the result that says so) and the model.</summary>
-    private sealed record Look(Azure.Storage.Blobs.BlobClient Upload, BlobProperties Properties, Flowers.Classify.PhotoClassifier Classifier,
+    private sealed record Look(Azure.Storage.Blobs.BlobClient Upload, UploadVersion Version, Flowers.Classify.PhotoClassifier Classifier,
         BinaryData? Content, LabelResult? Result);
 
     /// <summary>
@@ -109,12 +112,16 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         Flowers.Classify.PhotoClassifier? classifier, CancellationToken ct)
     {
         var upload = storage.Uploads.GetBlobClient(uploadName);
-        BlobProperties properties;
-        try { properties = (await upload.GetPropertiesAsync(cancellationToken: ct)).Value; }
+        // One request: the download's headers carry the version (ETag, metadata, length) and its body is read only when
+        // it is to be classified, so version and bytes always match.
+        BlobDownloadStreamingResult download;
+        try { download = (await upload.DownloadStreamingAsync(cancellationToken: ct)).Value; }
         catch (RequestFailedException e) when (e.Status == 404) { log.LogInformation("Upload {Name} is gone", uploadName); return (null, false, null); }
+        await using var body = download.Content;
+        var version = new UploadVersion(download.Details.ETag, download.Details.Metadata);
 
         if (StorageNames.LabelBlob(uploadName).Length > StorageNames.MaxBlobNameLength)
-            return (await RefuseNameAsync(upload, properties, classifier, ct), false, null);
+            return (await RefuseNameAsync(upload, version, classifier, ct), false, null);
         var resultBlob = storage.Labels.GetBlobClient(StorageNames.LabelBlob(uploadName));
         if (classifier is null)
         {
@@ -122,16 +129,15 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
             await resultBlob.WriteAsync(pending, ct: ct);
             return (pending, false, null);
         }
-        var done = unlabelledOnly ? IsLabelled(properties.Metadata) : IsLabelledBy(properties.Metadata, classifier.ModelId);
+        var done = unlabelledOnly ? IsLabelled(version.Metadata) : IsLabelledBy(version.Metadata, classifier.ModelId);
         if (done && await resultBlob.ReadOrDefaultAsync<LabelResult>(ct) is { } earlier
-            && (earlier.UploadETag is null || earlier.UploadETag == properties.ETag.ToString()))
+            && (earlier.UploadETag is null || earlier.UploadETag == version.ETag.ToString()))
             return (earlier, true, null); // not counted as labelled again
 
-        if (properties.ContentLength > MaxUploadBytes)
-            return (null, false, new Look(upload, properties, classifier, null,
-                Failed(uploadName, classifier.ModelId, $"file is {properties.ContentLength} bytes; photos of at most {MaxUploadBytes} bytes are labelled")));
-        var content = await upload.DownloadContentAsync(new BlobDownloadOptions { Conditions = new BlobRequestConditions { IfMatch = properties.ETag } }, ct);
-        return (null, false, new Look(upload, properties, classifier, content.Value.Content, null));
+        if (download.Details.ContentLength > MaxUploadBytes)
+            return (null, false, new Look(upload, version, classifier, null,
+                Failed(uploadName, classifier.ModelId, $"file is {download.Details.ContentLength} bytes; photos of at most {MaxUploadBytes} bytes are labelled")));
+        return (null, false, new Look(upload, version, classifier, await BinaryData.FromStreamAsync(body, ct), null));
     }
 
     /// <summary>
@@ -141,7 +147,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     /// </summary>
     private async Task<LabelResult> FinishAsync(Look look, LabelResult result, CancellationToken ct)
     {
-        var marked = await MarkAsync(look.Upload, look.Properties, result, ct) ?? throw new UploadChangedException();
+        var marked = await MarkAsync(look.Upload, look.Version, result, ct) ?? throw new UploadChangedException();
         result = result with { UploadETag = marked.ToString() };
         await storage.Labels.GetBlobClient(StorageNames.LabelBlob(look.Upload.Name)).WriteAsync(result, ct: ct);
         try
@@ -276,7 +282,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     /// An upload whose labels/{name}.json would exceed Blob Storage's name limit cannot get a result blob (the write
     /// fails with 400 every time). Its error goes on the upload's metadata instead, so it is not tried again.
     /// </summary>
-    private async Task<LabelResult> RefuseNameAsync(Azure.Storage.Blobs.BlobClient upload, BlobProperties properties,
+    private async Task<LabelResult> RefuseNameAsync(Azure.Storage.Blobs.BlobClient upload, UploadVersion version,
         Flowers.Classify.PhotoClassifier? classifier, CancellationToken ct)
     {
         var reason = $"name is too long: its result labels/{{name}}.json would be {StorageNames.LabelBlob(upload.Name).Length} characters "
@@ -284,7 +290,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
             + $"{StorageNames.MaxBlobNameLength - StorageNames.LabelBlob("").Length} characters";
         log.LogWarning("Upload {Name} not labelled: {Reason}", upload.Name, reason);
         var result = Failed(upload.Name, classifier?.ModelId ?? "none", reason);
-        await MarkAsync(upload, properties, result, ct);
+        await MarkAsync(upload, version, result, ct);
         return result;
     }
 
@@ -301,9 +307,9 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
 
     /// <summary>Sets the label as metadata on the upload, unless the upload was replaced meanwhile.</summary>
     /// <returns>The upload's ETag with its label; null when it was replaced or deleted meanwhile.</returns>
-    private async Task<ETag?> MarkAsync(Azure.Storage.Blobs.BlobClient upload, BlobProperties properties, LabelResult result, CancellationToken ct)
+    private async Task<ETag?> MarkAsync(Azure.Storage.Blobs.BlobClient upload, UploadVersion version, LabelResult result, CancellationToken ct)
     {
-        var metadata = new Dictionary<string, string>(properties.Metadata);
+        var metadata = new Dictionary<string, string>(version.Metadata);
         metadata.Remove(StorageNames.LabelMetadata);
         metadata.Remove(StorageNames.LabelErrorMetadata);
         metadata[StorageNames.LabelModelMetadata] = result.ModelId!;
@@ -311,7 +317,7 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         else metadata[StorageNames.LabelErrorMetadata] = HeaderSafe(result.Error ?? "error");
         try
         {
-            return (await upload.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = properties.ETag }, ct)).Value.ETag;
+            return (await upload.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = version.ETag }, ct)).Value.ETag;
         }
         catch (RequestFailedException e) when (e.Status is 412 or 404)
         {

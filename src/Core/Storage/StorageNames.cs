@@ -18,7 +18,7 @@ public static class StorageNames
     /// <summary>One JSON result per uploaded photo: labels/{upload name}.json.</summary>
     public const string Labels = "labels";
 
-    /// <summary>Empty blobs, claims/{upload name}, whose leases let one labeller at a time label an upload (UploadClaims).</summary>
+    /// <summary>Empty blobs, claims/{upload name}, made only if absent, so one labeller at a time labels an upload (UploadClaims).</summary>
     public const string Claims = "claims";
 
     /// <summary>Data sets: photos users upload, datasets/{dataset}/{class}/{file}, or the packs ingest writes from a
