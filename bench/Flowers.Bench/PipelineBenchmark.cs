@@ -38,6 +38,8 @@ static class PipelineBenchmark
         public List<double> Featurize = [], FeaturizeRate = [], Cold = [], Warm = [], P50 = [], P95 = [], LatencyMax = [],
             BurstRate = [], BurstRateOneByOne = [], ColdStart = [], RssTraining = [], RssLabelling = [],
             FeaturizeCpu = [], HostCpu = [], AzuriteCpu = [];
+        /// <summary>CPU of each burst in batches: (host, Azurite, client) seconds a labelled photo.</summary>
+        public List<(double Host, double Azurite, double Client)> BurstCpuShares = [];
         public List<Flowers.Pipeline.StageSeconds> ColdStages = [], WarmStages = [];
         public int LabelFailures;
         public List<BenchFigure> Hosts = [];
@@ -98,6 +100,10 @@ static class PipelineBenchmark
             new($"label throughput one upload at a time (the labelling before batches), same uploads", m(s.BurstRateOneByOne), "photos/s", Samples: s.BurstRateOneByOne),
             new("  one at a time / featurization throughput", m(s.BurstRateOneByOne.Zip(s.FeaturizeRate, (b, f) => b / f)), "x"),
             new("  batches / one at a time", m(s.BurstRate.Zip(s.BurstRateOneByOne, (b, o) => b / o)), "x"),
+            new("  host CPU a labelled photo in the burst / featurizer CPU a photo (what one Azure instance would see)",
+                m(s.BurstCpuShares.Zip(s.FeaturizeCpu, (b, f) => b.Host / (f / context.Photos.Count))), "x"),
+            new("  Azurite / host CPU in the burst (storage, which on Azure is not on the instance)", m(s.BurstCpuShares.Select(b => b.Azurite / b.Host).ToList()), "x"),
+            new("  client / host CPU in the burst (uploads and polls for results)", m(s.BurstCpuShares.Select(b => b.Client / b.Host).ToList()), "x"),
             new("cold start: new host process to first label", m(s.ColdStart), "s", 1.0, AtMost: true),
             new("peak RSS of the host while training (featurizing)", m(s.RssTraining), "MiB", 1024, AtMost: true),
             new("peak RSS of the host while labelling", m(s.RssLabelling), "MiB", 1024, AtMost: true),
@@ -189,7 +195,7 @@ static class PipelineBenchmark
         context.Console.MarkupLineInterpolated($"    latency over {latencies.Count}: p50 {s.P50[^1]:0.000} s, p95 {s.P95[^1]:0.000} s, max {latencies[^1]:0.000} s");
 
         var burst = Enumerable.Range(0, settings.Burst).Select(i => photos[i % photos.Count]).ToList();
-        s.BurstRate.Add(await BurstAsync(context, host, burst, s, "in batches"));
+        s.BurstRate.Add(await BurstAsync(context, [host], azurite, burst, s, "in batches", s.BurstCpuShares));
         s.RssLabelling.Add(PeakRssMiB(host));
         await host.KillAsync();
 
@@ -197,18 +203,29 @@ static class PipelineBenchmark
         await using var oneByOne = HostProcess.Start(azurite.ConnectionString, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Loopback.FreePort(),
             context.RepoRoot!, environment: new Dictionary<string, string> { [LocalHostOptions.LabelOneByOneVariable] = "1" });
         await oneByOne.WaitForHealthAsync();
-        s.BurstRateOneByOne.Add(await BurstAsync(context, oneByOne, burst, s, "one at a time"));
+        s.BurstRateOneByOne.Add(await BurstAsync(context, [oneByOne], azurite, burst, s, "one at a time"));
     }
 
     /// <summary>Uploads the photos at once and waits for every label: photos labelled a second.</summary>
-    static async Task<double> BurstAsync(BenchContext context, HostProcess host, IReadOnlyList<string> burst, Samples s, string how)
+    /// <remarks>Prints where the CPU went meanwhile: the labelling hosts, Azurite, and this process (the uploading and
+    /// polling client), since on one machine they share the cores the featurizer would have alone.</remarks>
+    static async Task<double> BurstAsync(BenchContext context, IReadOnlyList<HostProcess> hosts, Azurite azurite, IReadOnlyList<string> burst, Samples s, string how,
+        List<(double Host, double Azurite, double Client)>? cpuShares = null)
     {
+        var client = Process.GetCurrentProcess();
+        var cpu = (Hosts: hosts.Sum(h => h.ProcessorTime.TotalSeconds), Azurite: azurite.ProcessorTime?.TotalSeconds, Client: client.TotalProcessorTime.TotalSeconds);
         var clock = Stopwatch.StartNew();
-        var results = await host.Client.LabelAsync(burst, TimeSpan.FromSeconds(600));
+        var results = await hosts[0].Client.LabelAsync(burst, TimeSpan.FromSeconds(600));
+        var seconds = clock.Elapsed.TotalSeconds;
         var labelled = results.Count(r => r.Label is not null);
         s.LabelFailures += results.Count - labelled;
-        var rate = labelled / clock.Elapsed.TotalSeconds;
-        context.Console.MarkupLineInterpolated($"    burst {how}: {labelled}/{burst.Count} labelled, {rate:0.0} photos/s");
+        var rate = labelled / seconds;
+        client.Refresh();
+        var used = (Hosts: hosts.Sum(h => h.ProcessorTime.TotalSeconds) - cpu.Hosts, Azurite: azurite.ProcessorTime?.TotalSeconds - cpu.Azurite ?? double.NaN,
+            Client: client.TotalProcessorTime.TotalSeconds - cpu.Client);
+        cpuShares?.Add((used.Hosts / labelled, used.Azurite / labelled, used.Client / labelled));
+        context.Console.MarkupLineInterpolated(
+            $"    burst {how}: {labelled}/{burst.Count} labelled, {rate:0.0} photos/s; CPU over {seconds:0.0} s: host(s) {used.Hosts:0.0} s, Azurite {used.Azurite:0.0} s, client {used.Client:0.0} s");
         return rate;
     }
 
@@ -233,7 +250,7 @@ static class PipelineBenchmark
             if (run.RuntimeStatus != "Completed") throw new InvalidOperationException($"training run {id} on {n} hosts ended {run.RuntimeStatus}: {run.Error}");
             var trained = (run.LastUpdatedAt - requested).TotalSeconds;
             var burst = Enumerable.Range(0, settings.Burst).Select(i => context.Photos[i % context.Photos.Count]).ToList();
-            var rate = await BurstAsync(context, hosts[0], burst, s, $"on {n} host(s)");
+            var rate = await BurstAsync(context, hosts, azurite, burst, s, $"on {n} host(s)");
             string PerHost(string marker) => string.Join("/", hosts.Select(h => h.Output.Count(l => l.Contains(marker, StringComparison.Ordinal))));
             var division = $"featurize activities per host {PerHost("Shard ")}, labels per host {PerHost("Labelled ")}";
             context.Console.MarkupLineInterpolated($"    {n} host(s): training {trained:0.0} s, burst {rate:0.0} uploads/s; {division}");
