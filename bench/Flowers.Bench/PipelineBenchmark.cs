@@ -155,6 +155,8 @@ static class PipelineBenchmark
 
     const int ColdStartsPerRepeat = 3;
 
+    const int ScaleOutShardSize = 16;
+
     static async Task LabelAsync(BenchContext context, PipelineBenchSettings settings, Azurite azurite, Samples s)
     {
         var storage = new FlowersStorage(new BlobServiceClient(azurite.ConnectionString));
@@ -244,7 +246,8 @@ static class PipelineBenchmark
         {
             await Task.WhenAll(hosts.Select(h => h.WaitForHealthAsync()));
             var requested = DateTimeOffset.UtcNow;
-            var id = await hosts[0].Client.StartTrainingAsync(new { source });
+            // Shards of 16 photos, so that a run of a few hundred photos has enough activities to show how they divide.
+            var id = await hosts[0].Client.StartTrainingAsync(new { source, shardSize = ScaleOutShardSize });
             using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(20));
             var run = await hosts[0].Client.WaitForRunAsync(id, ct: limit.Token);
             if (run.RuntimeStatus != "Completed") throw new InvalidOperationException($"training run {id} on {n} hosts ended {run.RuntimeStatus}: {run.Error}");
@@ -254,7 +257,7 @@ static class PipelineBenchmark
             string PerHost(string marker) => string.Join("/", hosts.Select(h => h.Output.Count(l => l.Contains(marker, StringComparison.Ordinal))));
             var division = $"featurize activities per host {PerHost("Shard ")}, labels per host {PerHost("Labelled ")}";
             context.Console.MarkupLineInterpolated($"    {n} host(s): training {trained:0.0} s, burst {rate:0.0} uploads/s; {division}");
-            s.Hosts.Add(new($"{n} host(s): training run, cold ({division})", trained, "s"));
+            s.Hosts.Add(new($"{n} host(s): training run, cold, shards of {ScaleOutShardSize} ({division})", trained, "s"));
             s.Hosts.Add(new($"{n} host(s): burst of {settings.Burst} uploads", rate, "uploads/s"));
         }
         finally
