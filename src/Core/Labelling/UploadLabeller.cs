@@ -64,8 +64,8 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
                 }
                 catch (RequestFailedException e) when (e.Status == 412 && attempt < 5)
                 {
-                    // A conditional request met a newer version of the upload (replaced, or labelled by a caller that held
-                    // no claim: an older version of the app). Look again.
+                    // The download resumes a broken read only If-Match the version it began with: the upload was
+                    // replaced mid-read. Look again.
                     log.LogInformation("Upload {Name} changed while it was read; looking at it again", uploadName);
                 }
                 catch (UploadChangedException) when (attempt < 5)
