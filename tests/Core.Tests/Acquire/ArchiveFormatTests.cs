@@ -70,14 +70,19 @@ public class ArchiveFormatTests
     {
         using var dir = new TestFolder();
         var folder = SyntheticPhotos.WriteClasses(dir["src/photos"], new Dictionary<string, int> { ["daisy"] = 4, ["roses"] = 4 });
-        var bytes = File.ReadAllBytes(TestArchives.TgzOf(folder, dir["good.tgz"]));
-        for (var i = bytes.Length / 3; i < bytes.Length / 3 + 64; i++) bytes[i] ^= 0x5A;   // the deflate stream goes bad mid-way
-        var archive = dir.Write("corrupt.tgz", bytes);
+        var good = File.ReadAllBytes(TestArchives.TgzOf(folder, dir["good.tgz"]));
+        // Damage at several places: some make the tar end early or read as other names before the gzip stream fails.
+        foreach (var at in Enumerable.Range(2, 8).Select(k => good.Length * k / 12))
+        {
+            var bytes = (byte[])good.Clone();
+            for (var i = at; i < at + 64; i++) bytes[i] ^= 0x5A;   // the deflate stream goes bad mid-way
+            var archive = dir.Write("corrupt.tgz", bytes);
 
-        var error = await Assert.ThrowsAsync<UnusableDatasetException>(() => AcquirerFor(dir).AcquireAsync(archive));
+            var error = await Assert.ThrowsAsync<UnusableDatasetException>(() => AcquirerFor(dir).AcquireAsync(archive));
 
-        Assert.StartsWith("Archive 'corrupt.tgz' is damaged or not a .tar, .tgz/.tar.gz or .zip", error.Message);
-        NothingExtracted(dir);
+            Assert.StartsWith("Archive 'corrupt.tgz' is damaged or not a .tar, .tgz/.tar.gz or .zip", error.Message);
+            NothingExtracted(dir);
+        }
     }
 
     [Fact]
