@@ -149,7 +149,9 @@ static class DefaultsBenchmark
 
     public static IEnumerable<BenchFigure> Run(BenchContext context)
     {
-        var current = new FeaturizerOptions();
+        var choice = InputSizeChoice.From(InputSizeChoice.SampleOf(context.Photos).Select(File.ReadAllBytes));
+        var current = choice.Apply(new FeaturizerOptions());
+        context.Console.MarkupLineInterpolated($"  input size of the defaults on these photos: {choice}");
         using var now = PhotoFeaturizer.Create(current);
         using var before = PhotoFeaturizer.Create(Earlier);
         FeaturizeBenchmark.Drain(now.FeaturizeAll(context.Photos.Take(10).Select(FeaturizeBenchmark.Read)));

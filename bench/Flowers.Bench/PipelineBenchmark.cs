@@ -52,7 +52,8 @@ static class PipelineBenchmark
         var s = new Samples();
         try
         {
-            var options = new FeaturizerOptions();
+            // At the input size a training run on these photos chooses, so that both featurize alike.
+            var options = InputSizeChoice.From(InputSizeChoice.SampleOf(context.Photos).Select(File.ReadAllBytes)).Apply(new FeaturizerOptions());
             using (var featurizer = PhotoFeaturizer.Create(options))
             {
                 featurizer.FeaturizeAll(context.Photos.Take(10).Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count();

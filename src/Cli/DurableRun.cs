@@ -26,6 +26,7 @@ public static class DurableRun
         trainer = o.Trainer.Trainer,
         trainerOptions = o.Trainer,
         minAccuracy,
+        inputSize = o.ChooseInputSize ? (int?)null : o.Featurizer.InputSize,
     };
 
     /// <summary>The host a command talks to (already listening, or its own for the command), saying what it does.</summary>

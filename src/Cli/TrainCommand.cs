@@ -45,7 +45,10 @@ public static class TrainCommand
         var leaves = new Option<int>("--leaves") { Description = "lightgbm: leaves per tree", DefaultValueFactory = _ => Trainer.NumberOfLeaves };
         var iterations = new Option<int>("--iterations") { Description = "lightgbm: boosting rounds", DefaultValueFactory = _ => Trainer.NumberOfIterations };
         var learningRate = new Option<double>("--learning-rate") { Description = "lightgbm: learning rate", DefaultValueFactory = _ => Trainer.LearningRate };
-        var inputSize = new Option<int>("--input-size") { Description = "Side in pixels photos are resized to for the network", DefaultValueFactory = _ => Featurizer.InputSize };
+        var inputSize = new Option<int?>("--input-size")
+        {
+            Description = $"Side in pixels photos are resized to for the network [default: {InputSizeChoice.Upscale}x the training photos' median short side, {InputSizeChoice.Smallest}-{InputSizeChoice.Largest}]",
+        };
         var precision = new Option<FeaturePrecision>("--precision")
         {
             Description = "The network's arithmetic: int8 (about 3x faster on CPUs with VNNI) or float32 (the network as published)",
@@ -73,7 +76,8 @@ public static class TrainCommand
                     Dataset = parsed.GetValue(dataset),
                     OutputDirectory = Path.GetFullPath(parsed.GetValue(output)!),
                     Split = new SplitOptions(parsed.GetValue(testFraction), parsed.GetValue(seed)),
-                    Featurizer = Featurizer with { InputSize = parsed.GetValue(inputSize), Precision = parsed.GetValue(precision) },
+                    Featurizer = Featurizer with { InputSize = parsed.GetValue(inputSize) ?? Featurizer.InputSize, Precision = parsed.GetValue(precision) },
+                    ChooseInputSize = parsed.GetValue(inputSize) is null,
                     Trainer = Trainer with
                     {
                         Trainer = parsed.GetValue(trainer)!,
@@ -95,8 +99,8 @@ public static class TrainCommand
                     MetricsView.Write(console, await RunWithProgress(console, options, ct));
                     return 0;
                 }
-                if (options.Featurizer != Featurizer)
-                    throw new ArgumentException("--input-size and --precision apply to --in-process runs: the durable pipeline featurizes as its host does (the defaults)");
+                if (options.Featurizer.Precision != Featurizer.Precision)
+                    throw new ArgumentException("--precision applies to --in-process runs: the durable pipeline featurizes as its host does (int8)");
                 await using var pipeline = await DurableRun.ConnectAsync(console, ct);
                 var (metrics, modelId, notPublished) = await DurableRun.RunAsync(console, pipeline, options, parsed.GetValue(minAccuracy), ct);
                 MetricsView.Write(console, metrics, modelId, Path.Combine(options.OutputDirectory, Flowers.Storage.StorageNames.ModelPackageFile),

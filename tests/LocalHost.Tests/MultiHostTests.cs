@@ -52,7 +52,9 @@ public sealed partial class MultiHostTests(ITestOutputHelper output) : IAsyncLif
             await UploadAsync("early", 20); // before any model: pending, labelled when one is published
 
             var client = hosts["A"].Client;
-            var id = await client.StartTrainingAsync(new { source = photos, shardSize = 4 });
+            // At the full-resolution input size: the small drawn photos would choose 128 px, and their fan-out would end
+            // on host A before the others' idle queue polls (up to 2 s apart) find any of it.
+            var id = await client.StartTrainingAsync(new { source = photos, shardSize = 4, inputSize = 288 });
             var midway = await LocalRun.WaitAsync(client, id, TimeSpan.FromMinutes(5),
                 run => run.Progress is { Stage: "featurize", ShardsDone: > 2 } p && p.ShardsDone < p.ShardsTotal - 4
                        || run.RuntimeStatus is not ("Running" or "Pending"));

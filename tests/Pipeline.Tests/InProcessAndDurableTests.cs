@@ -45,6 +45,11 @@ public class InProcessAndDurableTests(PipelineHost host, ITestOutputHelper outpu
             });
 
             output.WriteLine($"durable {durable.Accuracy:P2} ({durable.HyperParameters?.Chosen}), in-process {local.Metrics.Accuracy:P2} ({local.Metrics.HyperParameters?.Chosen}) on {durable.TestCount} test photos");
+            // Both choose the network's input size from the training photos: 1.25x their side, 128-288 px.
+            var (side, size) = Directory.Exists(real) ? (128, 160) : (96, 128);
+            Assert.Equal(new Flowers.Featurize.InputSizeChoice(side, Math.Min(durable.TrainCount, Flowers.Featurize.InputSizeChoice.Sample), size), durable.InputSize);
+            Assert.Equal(durable.InputSize, local.Metrics.InputSize);
+            Assert.Contains($"-{size}-", durable.Featurizer);
             Assert.Equal(durable.Featurizer, local.Metrics.Featurizer);
             Assert.Equal((durable.TrainCount, durable.TestCount), (local.Metrics.TrainCount, local.Metrics.TestCount));
             Assert.NotNull(durable.HyperParameters);

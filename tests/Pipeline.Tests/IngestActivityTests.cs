@@ -228,7 +228,7 @@ public class IngestActivityTests(ServedDataset served) : IClassFixture<ServedDat
     public async Task Ingest_itself_refuses_a_private_address_unless_allowed()
     {
         var strict = new IngestActivity(served.Services.GetRequiredService<FlowersStorage>(), served.Services.GetRequiredService<SplitManifests>(),
-            new TrainingSettings(), NullLogger<IngestActivity>.Instance);
+            served.Services.GetRequiredService<DatasetPhotos>(), new TrainingSettings(), NullLogger<IngestActivity>.Instance);
 
         var error = await Assert.ThrowsAsync<RefusedSourceException>(() =>
             strict.RunAsync(new IngestInput("refused", served.Url, 0.2, 2018, 8)));

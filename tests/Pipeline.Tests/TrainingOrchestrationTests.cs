@@ -134,7 +134,7 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
 
         // The re-run found every shard in one lookup; a shard whose summary is gone is the one left to featurize.
         var shardFinder = host.Services.GetRequiredService<FeaturizeShardActivity>();
-        var lookup = new FeatureShardsInput("shapes", StorageNames.SplitManifestBlob("shapes"), 4);
+        var lookup = new FeatureShardsInput("shapes", StorageNames.SplitManifestBlob("shapes"), 4, metrics.InputSize!.Chosen);
         var found = await shardFinder.FindDoneAsync(lookup);
         Assert.All(found, shard => Assert.NotNull(shard));
         Assert.Equal(25, found.Sum(shard => shard!.Photos - shard.Skipped));
@@ -142,6 +142,26 @@ public class TrainingOrchestrationTests(PipelineHost host) : IClassFixture<Pipel
         await host.Blobs.GetBlobContainerClient(StorageNames.Features).GetBlobClient(summary).DeleteAsync();
         found = await shardFinder.FindDoneAsync(lookup);
         Assert.Equal([true, true, false, true], found.Select(shard => shard is not null));
+    }
+
+    [Fact]
+    public async Task A_run_told_its_input_size_featurizes_at_it_and_its_model_labels_at_it_too()
+    {
+        await PipelineServices.UploadDatasetAsync(host.Blobs, "shapes-size", SyntheticPhotos.Classes, perClass: 6, seed: 500);
+
+        var run = await host.RunAsync("""{ "blobPrefix": "shapes-size", "inputSize": 64 }""");
+
+        PipelineHost.AssertCompleted(run);
+        var outcome = run.ReadOutputAs<TrainingOutcome>()!;
+        var metrics = (await Registry.ReadMetricsAsync(outcome.Metrics.ModelId))!;
+        Assert.Equal(Flowers.Featurize.InputSizeChoice.Told(64), metrics.InputSize);
+        Assert.Contains("-64-", metrics.Featurizer);
+        Assert.Equal(outcome.Metrics.ModelId, outcome.PublishedModelId);
+        var name = "sized/one.jpg";
+        await host.Blobs.GetBlobContainerClient(StorageNames.Uploads).GetBlobClient(name).UploadAsync(new BinaryData(SyntheticPhotos.Jpeg("circle", 501)));
+        var label = await host.Services.GetRequiredService<Flowers.Labelling.UploadLabeller>().LabelAsync(name);
+        Assert.NotNull(label?.Label);
+        Assert.Equal(outcome.PublishedModelId, label.ModelId);
     }
 
     [Fact]

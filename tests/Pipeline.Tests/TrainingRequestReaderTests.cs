@@ -23,6 +23,7 @@ public class TrainingRequestReaderTests
         Assert.Equal("lbfgs", request.Trainer.Trainer);
         Assert.Equal(0, request.MinAccuracy);
         Assert.Equal(TrainingRequest.DefaultShardSize, request.ShardSize);
+        Assert.Equal(0, request.InputSize); // chosen from the photos
     }
 
     [Fact]
@@ -30,8 +31,9 @@ public class TrainingRequestReaderTests
     {
         var request = await TrainingRequestReader.ReadAsync("""
             { "blobPrefix": "tulips-2026", "testFraction": 0.25, "seed": 7, "trainer": "sdca",
-              "trainerOptions": { "l2": 3.5, "maxIterations": 50 }, "minAccuracy": 0.8, "shardSize": 32 }
+              "trainerOptions": { "l2": 3.5, "maxIterations": 50 }, "minAccuracy": 0.8, "shardSize": 32, "inputSize": 224 }
             """, Strict);
+        Assert.Equal(224, request.InputSize);
         Assert.Equal("tulips-2026", request.Dataset);
         Assert.Null(request.SourceUrl);
         Assert.Equal(0.25, request.TestFraction);
@@ -54,6 +56,8 @@ public class TrainingRequestReaderTests
     [InlineData("""{ "seed": 1.5 }""", "seed")]
     [InlineData("""{ "minAccuracy": 2 }""", "minAccuracy")]
     [InlineData("""{ "shardSize": 0 }""", "shardSize")]
+    [InlineData("""{ "inputSize": 16 }""", "inputSize")]
+    [InlineData("""{ "inputSize": 224.5 }""", "inputSize")]
     [InlineData("""{ "shardSize": 100000 }""", "shardSize")]
     [InlineData("""{ "trainer": "xgboost" }""", "trainer")]
     [InlineData("""{ "trainerOptions": 3 }""", "trainerOptions")]

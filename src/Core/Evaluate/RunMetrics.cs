@@ -30,6 +30,8 @@ public sealed record RunMetrics
     public required double FeaturizeImagesPerSecond { get; init; }
     /// <summary>How the head's L2 was chosen on the training photos; null when it was given.</summary>
     public Flowers.Train.HyperParameterChoice? HyperParameters { get; init; }
+    /// <summary>The network's input size and how it was chosen from the training photos; null in older metrics.</summary>
+    public Flowers.Featurize.InputSizeChoice? InputSize { get; init; }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

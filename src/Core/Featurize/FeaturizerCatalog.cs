@@ -13,6 +13,9 @@ public sealed class FeaturizerCatalog(FeaturizerOptions defaults) : IDisposable
 
     public PhotoFeaturizer Default => For(DefaultOptions);
 
+    /// <summary>The default options at a run's input size (0: the default's own).</summary>
+    public FeaturizerOptions OptionsFor(int inputSize) => inputSize > 0 ? DefaultOptions with { InputSize = inputSize } : DefaultOptions;
+
     public PhotoFeaturizer For(FeaturizerOptions options)
     {
         Lazy<PhotoFeaturizer> featurizer;

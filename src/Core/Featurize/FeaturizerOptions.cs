@@ -12,7 +12,8 @@ public sealed record FeaturizerOptions
     /// <summary>
     /// Side of the square the photo is stretched to before it enters the network. 288 rather than the 224 the
     /// network was trained at: on full-resolution photos (oxford17) it classified better, within the budget of
-    /// 1.6x the earlier CPU time a photo (README.md); on 128 px photos it makes no difference.
+    /// 1.6x the earlier CPU time a photo (README.md). A training run picks a smaller one for small photos
+    /// (<see cref="InputSizeChoice"/>); 288 is the largest it picks.
     /// </summary>
     public int InputSize { get; init; } = 288;
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Flowers.Labelling;
 
 /// <summary>
-/// Builds the featurizer (ONNX Runtime sessions) and loads the published model as a host starts, so the first
+/// Loads the published model and builds its featurizer (ONNX Runtime sessions) as a host starts, so the first
 /// upload or training run does not wait for them. The hosts run it in the background; nothing waits on it, and
 /// a failure (storage not up yet, no model published) only means the first request loads them itself.
 /// </summary>
@@ -15,17 +15,15 @@ public sealed class ModelWarmup(FeaturizerCatalog featurizers, PublishedModel mo
     {
         var clock = Stopwatch.StartNew();
         var sinceStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
-        // The sessions take the longest: started first, on a thread of their own, while the model is fetched.
-        var featurizerReady = TimeSpan.Zero;
-        var featurizer = Task.Run(() => { _ = featurizers.Default; featurizerReady = clock.Elapsed; }, ct);
         try
         {
+            // The published model brings its own featurizer (the input size its training photos chose); without a
+            // model, the default one is built for the first training run.
             var published = await model.GetAsync(ct: ct);
-            var modelReady = clock.Elapsed;
-            await featurizer;
-            log.LogInformation("Warm-up started {Start:0.00} s after the process; featurizer ready after {Featurizer:0.00} s{Model}",
-                sinceStart.TotalSeconds, featurizerReady.TotalSeconds,
-                published is null ? ", no model published" : $", model {published.ModelId} loaded after {modelReady.TotalSeconds:0.00} s");
+            if (published is null) await Task.Run(() => featurizers.Default, ct);
+            log.LogInformation("Warm-up started {Start:0.00} s after the process; {What} ready after {Seconds:0.00} s",
+                sinceStart.TotalSeconds, published is null ? "no model published, featurizer" : $"model {published.ModelId} and its featurizer",
+                clock.Elapsed.TotalSeconds);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

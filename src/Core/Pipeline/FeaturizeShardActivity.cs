@@ -9,9 +9,11 @@ namespace Flowers.Pipeline;
 
 // What the orchestrator passes to this activity and gets back: names and counts, never photos or features.
 
-public sealed record FeaturizeShardInput(string Dataset, string ManifestBlob, int ShardIndex, int ShardCount);
+/// <param name="InputSize">The run's network input size (<see cref="InputSizeChoice"/>); 0 = the host's default.</param>
+public sealed record FeaturizeShardInput(string Dataset, string ManifestBlob, int ShardIndex, int ShardCount, int InputSize = 0);
 
-public sealed record FeatureShardsInput(string Dataset, string ManifestBlob, int ShardCount);
+/// <param name="InputSize">As in <see cref="FeaturizeShardInput"/>.</param>
+public sealed record FeatureShardsInput(string Dataset, string ManifestBlob, int ShardCount, int InputSize = 0);
 
 /// <param name="ShardBlob">The FeatureShard blob in the features container.</param>
 /// <param name="Featurized">Photos featurized by this call: 0 when the shard was already there.</param>
@@ -49,7 +51,7 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
         var done = new FeaturizeShardResult?[input.ShardCount];
         await Parallel.ForEachAsync(Enumerable.Range(0, input.ShardCount),
             new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
-            async (shard, token) => done[shard] = await FindDoneAsync(Locate(manifest, shard, input.ShardCount), token));
+            async (shard, token) => done[shard] = await FindDoneAsync(Locate(manifest, shard, input.ShardCount, featurizers.OptionsFor(input.InputSize)), token));
         return done;
     }
 
@@ -59,10 +61,11 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
 
     private async Task<FeaturizeShardResult> FeaturizeAsync(FeaturizeShardInput input, CancellationToken ct)
     {
-        var shard = Locate(await manifests.ReadAsync(input.ManifestBlob, ct), input.ShardIndex, input.ShardCount);
+        var options = featurizers.OptionsFor(input.InputSize);
+        var shard = Locate(await manifests.ReadAsync(input.ManifestBlob, ct), input.ShardIndex, input.ShardCount, options);
         if (await FindDoneAsync(shard, ct) is { } done) return done;
         var (entries, shardBlob, summaryBlob) = (shard.Entries, shard.ShardBlob, shard.SummaryBlob);
-        var featurizer = featurizers.Default; // built only when there is work (its ONNX sessions take a second or two)
+        var featurizer = featurizers.For(options); // built only when there is work (its ONNX sessions take a second or two)
 
         // One entry per distinct content: the same photo twice in a data set is featurized once. Photos are
         // featurized as they arrive, so the network is busy while the rest of the shard downloads.
@@ -137,10 +140,10 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
     private sealed record ShardLocation(IReadOnlyList<SplitEntry> Entries, string ShardBlob, Azure.Storage.Blobs.BlobClient SummaryBlob);
 
     /// <summary>A shard's photos and, by the featurizer id and their content hashes, where its features go.</summary>
-    private ShardLocation Locate(SplitManifest manifest, int shardIndex, int shardCount)
+    private ShardLocation Locate(SplitManifest manifest, int shardIndex, int shardCount, FeaturizerOptions options)
     {
         var entries = FeatureShardPlan.Entries(manifest, shardIndex, shardCount);
-        var featurizerId = featurizers.DefaultOptions.Id;
+        var featurizerId = options.Id;
         var key = ShardKey(featurizerId, entries.Select(e => e.ContentHash));
         return new ShardLocation(entries, StorageNames.FeatureShardBlob(featurizerId, key),
             storage.Features.GetBlobClient(StorageNames.FeatureShardSummaryBlob(featurizerId, key)));

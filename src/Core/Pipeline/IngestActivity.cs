@@ -5,6 +5,7 @@ using Azure.Storage.Blobs.Specialized;
 using Flowers.Acquire;
 using Flowers.Diagnostics;
 using Flowers.Evaluate;
+using Flowers.Featurize;
 using Flowers.Split;
 using Flowers.Storage;
 using Microsoft.Extensions.Logging;
@@ -13,13 +14,15 @@ namespace Flowers.Pipeline;
 
 // What the orchestrator passes to this activity and gets back: names and counts, never photos or features.
 
-public sealed record IngestInput(string Dataset, string? SourceUrl, double TestFraction, int Seed, int ShardSize);
+/// <param name="InputSize">The network's input size the run was told; 0 = choose it from the training photos.</param>
+public sealed record IngestInput(string Dataset, string? SourceUrl, double TestFraction, int Seed, int ShardSize, int InputSize = 0);
 
 /// <param name="ManifestBlob">The split manifest in the datasets container.</param>
 /// <param name="Uploaded">Photos written to Blob Storage by this run (0 on a re-run of the same source).</param>
+/// <param name="InputSize">The network's input size for this run, and why.</param>
 public sealed record IngestResult(
     string Dataset, string ManifestBlob, string DatasetFingerprint, int Classes, int Photos,
-    int TrainCount, int TestCount, int Skipped, int Uploaded, int ShardCount);
+    int TrainCount, int TestCount, int Skipped, int Uploaded, int ShardCount, InputSizeChoice InputSize);
 
 /// <summary>What ingest left out, kept beside the manifest for the metrics of the run.</summary>
 public sealed record IngestReport(string Dataset, string Fingerprint, IReadOnlyList<SkippedPhoto> Skipped);
@@ -31,7 +34,7 @@ public sealed record IngestReport(string Dataset, string Fingerprint, IReadOnlyL
 /// name is a hash of its photos) is not uploaded again, nor is a photo blob re-hashed once tagged.
 /// A run without a source on a data set ingested from one re-splits the photos of its packs.
 /// </summary>
-public sealed class IngestActivity(FlowersStorage storage, SplitManifests manifests, TrainingSettings settings, ILogger<IngestActivity> log)
+public sealed class IngestActivity(FlowersStorage storage, SplitManifests manifests, DatasetPhotos photos, TrainingSettings settings, ILogger<IngestActivity> log)
 {
     public const string Name = "Ingest";
 
@@ -60,12 +63,21 @@ public sealed class IngestActivity(FlowersStorage storage, SplitManifests manife
         var used = manifest.Entries.Select(e => e.Pack).OfType<string>().Select(key => StorageNames.PhotoPackBlob(input.Dataset, key)).ToHashSet(StringComparer.Ordinal);
         foreach (var stale in packs.Where(blob => !used.Contains(blob)))
             await storage.Datasets.DeleteBlobIfExistsAsync(stale, cancellationToken: ct);
-        log.LogInformation("Ingested {Dataset}: {Photos} photos ({Uploaded} uploaded), {Skipped} skipped",
-            input.Dataset, ingested.Photos, ingested.Uploaded, ingested.Skipped.Count);
+        var inputSize = input.InputSize > 0 ? InputSizeChoice.Told(input.InputSize) : await ChooseInputSizeAsync(input.Dataset, manifest, ct);
+        log.LogInformation("Ingested {Dataset}: {Photos} photos ({Uploaded} uploaded), {Skipped} skipped; input size {InputSize}",
+            input.Dataset, ingested.Photos, ingested.Uploaded, ingested.Skipped.Count, inputSize);
 
         return new IngestResult(input.Dataset, manifestBlob, ingested.Fingerprint, manifest.Classes.Count, ingested.Photos,
             manifest.Train.Count(), manifest.Test.Count(), ingested.Skipped.Count, ingested.Uploaded,
-            FeatureShardPlan.ShardCountFor(manifest.Entries.Count, input.ShardSize));
+            FeatureShardPlan.ShardCountFor(manifest.Entries.Count, input.ShardSize), inputSize);
+    }
+
+    /// <summary>The network's input size from the size of a sample of the training photos (never the test photos).</summary>
+    private async Task<InputSizeChoice> ChooseInputSizeAsync(string dataset, SplitManifest manifest, CancellationToken ct)
+    {
+        var sample = InputSizeChoice.SampleOf(manifest.Train.DistinctBy(e => e.ContentHash).ToList());
+        var read = await photos.ReadSomeAsync(dataset, sample, ct);
+        return InputSizeChoice.From(read.Values.OfType<byte[]>());
     }
 
     private async Task<Ingested> FromSourceAsync(string name, string url, SplitOptions options, int shardSize, HashSet<string> packs, CancellationToken ct)

@@ -17,7 +17,8 @@ namespace Flowers.Pipeline;
 
 public sealed record TrainInput(
     string Dataset, string ManifestBlob, IReadOnlyList<string> ShardBlobs, string ModelId, string DatasetFingerprint,
-    TrainerOptions Trainer, double AcquireSeconds, double FeaturizeSeconds, int PhotosFeaturized, DateTime StartedAt);
+    TrainerOptions Trainer, double AcquireSeconds, double FeaturizeSeconds, int PhotosFeaturized, DateTime StartedAt,
+    InputSizeChoice? InputSize = null);
 
 public sealed record TrainResult(
     string ModelId, double Accuracy, double MacroAccuracy, double LogLoss, int TrainCount, int TestCount, int Skipped);
@@ -69,13 +70,13 @@ public sealed class TrainAndEvaluateActivity(FlowersStorage storage, DatasetPhot
         var train = Side(SplitSide.Train);
         var test = Side(SplitSide.Test);
 
-        var featurizerOptions = featurizers.DefaultOptions;
+        var featurizerOptions = featurizers.OptionsFor(input.InputSize?.Chosen ?? 0);
         if (featurizerOptions.Id != featurizerId)
             throw new InvalidOperationException($"features were made by {featurizerId} but this app featurizes with {featurizerOptions.Id}");
         var training = new ModelTrainingInput(manifest.Classes, train, test, skipped, featurizerOptions, featurizerId, input.Trainer,
             input.DatasetFingerprint, input.AcquireSeconds, input.FeaturizeSeconds,
             input.FeaturizeSeconds > 0 ? input.PhotosFeaturized / input.FeaturizeSeconds : 0,
-            new DateTimeOffset(DateTime.SpecifyKind(input.StartedAt, DateTimeKind.Utc)), input.ModelId);
+            new DateTimeOffset(DateTime.SpecifyKind(input.StartedAt, DateTimeKind.Utc)), input.ModelId, input.InputSize);
         var model = ModelTraining.TrainAndEvaluate(training);
         await registry.SaveAsync(model.Package, model.Metrics, ct);
 

@@ -56,19 +56,20 @@ public static class TrainingOrchestration
 
         context.SetCustomStatus(TrainingProgress.Starting(TrainingStages.Ingest));
         var ingest = await context.CallActivityAsync<IngestResult>(IngestActivity.Name,
-            new IngestInput(request.Dataset, request.SourceUrl, request.TestFraction, request.Seed, request.ShardSize), Retry);
-        log.LogInformation("Ingested {Dataset}: {Photos} photos, {Shards} shards", ingest.Dataset, ingest.Photos, ingest.ShardCount);
+            new IngestInput(request.Dataset, request.SourceUrl, request.TestFraction, request.Seed, request.ShardSize, request.InputSize), Retry);
+        log.LogInformation("Ingested {Dataset}: {Photos} photos, {Shards} shards, input size {InputSize}", ingest.Dataset, ingest.Photos, ingest.ShardCount, ingest.InputSize);
+        var inputSize = ingest.InputSize.Chosen;
         var ingested = context.CurrentUtcDateTime;
 
         var progress = new TrainingProgress(TrainingStages.Featurize, 0, ingest.ShardCount, 0, ingest.Photos);
         context.SetCustomStatus(progress);
         var shards = await context.CallActivityAsync<FeaturizeShardResult?[]>(FeaturizeShardActivity.FindDoneName,
-            new FeatureShardsInput(ingest.Dataset, ingest.ManifestBlob, ingest.ShardCount), Retry);
+            new FeatureShardsInput(ingest.Dataset, ingest.ManifestBlob, ingest.ShardCount, inputSize), Retry);
         progress = progress with { ShardsDone = shards.Count(s => s is not null), PhotosDone = shards.Sum(s => s?.Photos ?? 0) };
         context.SetCustomStatus(progress);
         var running = Enumerable.Range(0, ingest.ShardCount).Where(shard => shards[shard] is null).ToDictionary(
             shard => context.CallActivityAsync<FeaturizeShardResult>(FeaturizeShardActivity.Name,
-                new FeaturizeShardInput(ingest.Dataset, ingest.ManifestBlob, shard, ingest.ShardCount), Retry));
+                new FeaturizeShardInput(ingest.Dataset, ingest.ManifestBlob, shard, ingest.ShardCount, inputSize), Retry));
         while (running.Count > 0)
         {
             var done = await Task.WhenAny(running.Keys);
@@ -83,7 +84,7 @@ public static class TrainingOrchestration
         var model = await context.CallActivityAsync<TrainResult>(TrainAndEvaluateActivity.Name, new TrainInput(
             ingest.Dataset, ingest.ManifestBlob, shards.Select(s => s!.ShardBlob).ToList(), NewModelId(context, ingest.Dataset),
             ingest.DatasetFingerprint, request.Trainer, (ingested - started).TotalSeconds, (featurized - ingested).TotalSeconds,
-            shards.Sum(s => s!.Featurized), started), Retry);
+            shards.Sum(s => s!.Featurized), started, ingest.InputSize), Retry);
 
         context.SetCustomStatus(progress with { Stage = TrainingStages.Publish });
         var trained = context.CurrentUtcDateTime;

@@ -13,6 +13,7 @@ namespace Flowers.Pipeline;
 /// <param name="Dataset">Folder name in the datasets container; one run at a time per data set.</param>
 /// <param name="SourceUrl">http(s) URL of an archive to acquire; null when the photos are already in
 /// datasets/{Dataset}/{class}/{file}.</param>
+/// <param name="InputSize">The network's input size; 0 = chosen from the training photos' size (<see cref="Flowers.Featurize.InputSizeChoice"/>).</param>
 public sealed record TrainingRequest(
     string Dataset,
     string? SourceUrl,
@@ -20,7 +21,8 @@ public sealed record TrainingRequest(
     int Seed,
     TrainerOptions Trainer,
     double MinAccuracy,
-    int ShardSize)
+    int ShardSize,
+    int InputSize = 0)
 {
     /// <summary>
     /// Photos per featurize activity, about. Each activity completion is one more orchestration episode (history
@@ -43,7 +45,7 @@ public static partial class TrainingRequestReader
     private static partial Regex DatasetNamePattern();
 
     private static readonly string[] Fields =
-        ["source", "blobPrefix", "dataset", "testFraction", "seed", "trainer", "trainerOptions", "minAccuracy", "shardSize"];
+        ["source", "blobPrefix", "dataset", "testFraction", "seed", "trainer", "trainerOptions", "minAccuracy", "shardSize", "inputSize"];
 
     private static readonly JsonSerializerOptions TrainerOptionsJson = new(JsonSerializerDefaults.Web)
     {
@@ -53,7 +55,8 @@ public static partial class TrainingRequestReader
     /// <summary>
     /// Body (may be empty: the default data set with default options):
     /// { "source": "https://…/photos.tgz" | "blobPrefix": "myphotos", "dataset": "name", "testFraction": 0.2,
-    ///   "seed": 2018, "trainer": "lbfgs|sdca|lightgbm", "trainerOptions": {…}, "minAccuracy": 0.8, "shardSize": 256 }
+    ///   "seed": 2018, "trainer": "lbfgs|sdca|lightgbm", "trainerOptions": {…}, "minAccuracy": 0.8, "shardSize": 256,
+    ///   "inputSize": 224 (default: chosen from the photos' size) }
     /// </summary>
     /// <exception cref="TrainingRequestException">naming the bad field.</exception>
     public static async Task<TrainingRequest> ReadAsync(string? body, TrainingSettings settings, CancellationToken ct = default)
@@ -135,7 +138,8 @@ public static partial class TrainingRequestReader
             Seed: (int)Number(fields, "seed", 2018, min: 0, max: int.MaxValue, integer: true),
             Trainer: trainer,
             MinAccuracy: Number(fields, "minAccuracy", 0, min: 0, max: 1),
-            ShardSize: (int)Number(fields, "shardSize", TrainingRequest.DefaultShardSize, min: 1, max: 1000, integer: true));
+            ShardSize: (int)Number(fields, "shardSize", TrainingRequest.DefaultShardSize, min: 1, max: 1000, integer: true),
+            InputSize: (int)Number(fields, "inputSize", 0, min: 32, max: 1024, integer: true));
     }
 
     /// <summary>"flower_photos" for http://…/flower_photos.tgz: the file name without archive extensions, in lowercase.</summary>

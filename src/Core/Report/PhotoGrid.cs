@@ -122,7 +122,8 @@ public sealed class PhotoGrid
 
         using var image = surface.Snapshot();
         using var pixels = image.PeekPixels();
-        using var jpeg = pixels.Encode(new SKJpegEncoderOptions(JpegQuality, SKJpegEncoderDownsample.Downsample444, SKJpegEncoderAlphaOption.Ignore));
+        using var jpeg = pixels.Encode(new SKJpegEncoderOptions(JpegQuality, SKJpegEncoderDownsample.Downsample444, SKJpegEncoderAlphaOption.Ignore))
+            ?? throw new InvalidOperationException("SkiaSharp could not encode the photo grid as JPEG");
         return jpeg.ToArray();
     }
 

@@ -70,6 +70,7 @@ internal static class ReportPage
         foreach (var (name, value) in input.Settings)
             html.Append($"<tr><th>{E(name)}</th><td>{E(value)}</td></tr>\n");
         html.Append($"<tr><th>featurizer</th><td>{E(m.Featurizer)}</td></tr>\n<tr><th>trainer</th><td>{E(m.Trainer)}</td></tr>\n");
+        if (m.InputSize is { } size) html.Append($"<tr><th>input size</th><td id=\"input-size\">{E(size.ToString())}</td></tr>\n");
         html.Append("</tbody>\n</table>\n");
         AppendHyperParameters(html, m.HyperParameters);
 

@@ -43,10 +43,12 @@ public sealed class InProcessRun
         skipped.AddRange(split.Skipped);
 
         var featurizeClock = Stopwatch.StartNew();
+        var inputSize = o.ChooseInputSize ? ChooseInputSize(dataset, split) : InputSizeChoice.Told(o.Featurizer.InputSize);
+        var options = inputSize.Apply(o.Featurizer);
         // Built only when a photo is missing from the feature cache: its ONNX sessions take a second or two.
-        var featurizer = new Lazy<PhotoFeaturizer>(() => PhotoFeaturizer.Create(o.Featurizer));
+        var featurizer = new Lazy<PhotoFeaturizer>(() => PhotoFeaturizer.Create(options));
         using var disposeFeaturizer = new LazyDisposal<PhotoFeaturizer>(featurizer);
-        var (features, fresh, featurizingSeconds) = Featurize(dataset, split, o.Featurizer, featurizer, o.FeatureCache, skipped, p, ct);
+        var (features, fresh, featurizingSeconds) = Featurize(dataset, split, options, featurizer, o.FeatureCache, skipped, p, ct);
         var featurizeSeconds = featurizeClock.Elapsed.TotalSeconds;
 
         LabeledFeatures[] Side(SplitSide side) => split.Entries
@@ -55,8 +57,8 @@ public sealed class InProcessRun
             .ToArray();
         ct.ThrowIfCancellationRequested();
         var input = new ModelTrainingInput(split.Classes, Side(SplitSide.Train), Side(SplitSide.Test), skipped,
-            o.Featurizer, o.Featurizer.Id, o.Trainer, dataset.Fingerprint, acquireSeconds, featurizeSeconds,
-            fresh > 0 ? fresh / featurizingSeconds : 0, startedAt);
+            options, options.Id, o.Trainer, dataset.Fingerprint, acquireSeconds, featurizeSeconds,
+            fresh > 0 ? fresh / featurizingSeconds : 0, startedAt, InputSize: inputSize);
         var model = await Task.Run(() => ModelTraining.TrainAndEvaluate(input, p), ct).ConfigureAwait(false);
 
         Directory.CreateDirectory(o.OutputDirectory);
@@ -67,6 +69,18 @@ public sealed class InProcessRun
         var reportPath = await WriteReportAsync(o, dataset, split, input, model, ct).ConfigureAwait(false);
         p?.Report(new StageProgress(TrainingStages.Train, 100, 100, packagePath));
         return new InProcessRunResult(model.Metrics, model.Package, metricsPath, packagePath, reportPath);
+    }
+
+    /// <summary>As the durable pipeline's ingest chooses it: from the same sample of the training photos.</summary>
+    private static InputSizeChoice ChooseInputSize(Dataset dataset, SplitManifest split)
+    {
+        var files = dataset.Photos.ToDictionary(photo => photo.Image, photo => photo.FilePath, StringComparer.Ordinal);
+        var sample = InputSizeChoice.SampleOf(split.Train.DistinctBy(e => e.ContentHash).ToList());
+        return InputSizeChoice.From(sample.Select(e =>
+        {
+            try { return File.ReadAllBytes(files[e.Image]); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return []; } // featurizing will say why
+        }));
     }
 
     /// <summary>Writes report.html and its pictures into the output directory. There is no registry locally,

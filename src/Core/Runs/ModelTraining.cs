@@ -15,7 +15,7 @@ public sealed record ModelTrainingInput(
     IReadOnlyList<string> Classes, IReadOnlyList<LabeledFeatures> Train, IReadOnlyList<LabeledFeatures> Test,
     IReadOnlyList<SkippedPhoto> Skipped, FeaturizerOptions Featurizer, string FeaturizerId, TrainerOptions Trainer,
     string DatasetFingerprint, double AcquireSeconds, double FeaturizeSeconds, double FeaturizeImagesPerSecond,
-    DateTimeOffset StartedAt, string? ModelId = null);
+    DateTimeOffset StartedAt, string? ModelId = null, InputSizeChoice? InputSize = null);
 
 /// <summary>A trained and evaluated model, ready to save.</summary>
 public sealed record TrainedModel(ModelPackage Package, RunMetrics Metrics, double TrainSeconds);
@@ -54,7 +54,7 @@ public static class ModelTraining
             trainer: input.Trainer.Trainer,
             timings: new RunTimings(Round(input.AcquireSeconds), Round(input.FeaturizeSeconds), Round(trainSeconds),
                 Round((DateTimeOffset.UtcNow - input.StartedAt).TotalSeconds)),
-            featurizeImagesPerSecond: Math.Round(input.FeaturizeImagesPerSecond, 1)) with { HyperParameters = choice };
+            featurizeImagesPerSecond: Math.Round(input.FeaturizeImagesPerSecond, 1)) with { HyperParameters = choice, InputSize = input.InputSize };
         var package = ModelPackage.Create(classifier, input.Featurizer, input.FeaturizerId, trainer,
             MetricsSummary.From(metrics), input.DatasetFingerprint, DateTimeOffset.UtcNow, input.ModelId);
         return new TrainedModel(package, metrics, trainSeconds);

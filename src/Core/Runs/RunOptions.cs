@@ -16,6 +16,10 @@ public sealed record RunOptions
 
     public SplitOptions Split { get; init; } = new();
     public FeaturizerOptions Featurizer { get; init; } = new();
+
+    /// <summary>True: the network's input size is chosen from the training photos' size (<see cref="InputSizeChoice"/>),
+    /// as the durable pipeline does; false: <see cref="FeaturizerOptions.InputSize"/> of <see cref="Featurizer"/> as given.</summary>
+    public bool ChooseInputSize { get; init; } = true;
     public TrainerOptions Trainer { get; init; } = new();
     public AcquireOptions Acquire { get; init; } = new();
 

@@ -21,6 +21,7 @@ public class InProcessRunTests
         Dataset = dataset,
         OutputDirectory = folder["out"],
         Featurizer = SmallFeaturizer,
+        ChooseInputSize = false,
         Acquire = new AcquireOptions { CacheDirectory = folder["cache"] },
     };
 

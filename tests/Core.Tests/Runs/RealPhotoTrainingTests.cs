@@ -34,15 +34,13 @@ public class RealPhotoTrainingTests(ITestOutputHelper output)
                 File.Copy(photo, Path.Combine(target, Path.GetFileName(photo)));
         }
 
-        var result = await new InProcessRun().RunAsync(InProcessRunTests.Options(folder, folder["photos"]) with
-        {
-            Featurizer = new() { InputSize = 128 }, // the photos are 128 px
-        });
+        var result = await new InProcessRun().RunAsync(InProcessRunTests.Options(folder, folder["photos"]) with { Featurizer = new(), ChooseInputSize = true });
 
         var m = result.Metrics;
         output.WriteLine($"accuracy {m.Accuracy:P1} on {m.TestCount} test photos, trained on {m.TrainCount}; featurize {m.Timings.FeaturizeSeconds} s, train {m.Timings.TrainSeconds} s");
         Assert.Equal(5, m.Classes.Count);
         Assert.Equal(200, m.TrainCount + m.TestCount + m.Skipped.Count);
         Assert.InRange(m.Accuracy, 0.5, 1.0); // chance is 0.2
+        Assert.Equal(160, m.InputSize?.Chosen); // the photos are 128 px
     }
 }
