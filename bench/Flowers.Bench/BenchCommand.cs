@@ -16,7 +16,11 @@ public sealed record BenchFigure(string Name, double Measured, string Unit, doub
 }
 
 /// <summary>What every benchmark gets: the photos, how often to repeat, where to say what it is doing.</summary>
-public sealed record BenchContext(string Dataset, IReadOnlyList<string> Photos, int Repeat, string? RepoRoot, IAnsiConsole Console);
+public sealed record BenchContext(string Dataset, IReadOnlyList<string> Photos, int Repeat, string? RepoRoot, IAnsiConsole Console)
+{
+    /// <summary>The input size a training run on these photos would choose (from a sample of them).</summary>
+    public InputSizeChoice InputSize() => InputSizeChoice.From(InputSizeChoice.SampleOf(Photos).Select(File.ReadAllBytes));
+}
 
 /// <summary>
 /// `flowers bench`: measures the product's speed claims side by side in one run and prints a table of
@@ -149,7 +153,7 @@ static class DefaultsBenchmark
 
     public static IEnumerable<BenchFigure> Run(BenchContext context)
     {
-        var choice = InputSizeChoice.From(InputSizeChoice.SampleOf(context.Photos).Select(File.ReadAllBytes));
+        var choice = context.InputSize();
         var current = choice.Apply(new FeaturizerOptions());
         context.Console.MarkupLineInterpolated($"  input size of the defaults on these photos: {choice}");
         using var now = PhotoFeaturizer.Create(current);

@@ -53,7 +53,7 @@ static class PipelineBenchmark
         try
         {
             // At the input size a training run on these photos chooses, so that both featurize alike.
-            var options = InputSizeChoice.From(InputSizeChoice.SampleOf(context.Photos).Select(File.ReadAllBytes)).Apply(new FeaturizerOptions());
+            var options = context.InputSize().Apply(new FeaturizerOptions());
             using (var featurizer = PhotoFeaturizer.Create(options))
             {
                 featurizer.FeaturizeAll(context.Photos.Take(10).Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count();

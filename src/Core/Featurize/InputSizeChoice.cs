@@ -41,6 +41,10 @@ public sealed record InputSizeChoice(int MedianShortSide, int PhotosLookedAt, in
     public static IReadOnlyList<T> SampleOf<T>(IReadOnlyList<T> items) =>
         items.Count <= Sample ? items : [.. Enumerable.Range(0, Sample).Select(i => items[(int)((long)i * items.Count / Sample)])];
 
+    /// <summary>The training photos a run's choice reads: a sample of the train side, one entry a content, never a test photo.</summary>
+    public static IReadOnlyList<Flowers.Split.SplitEntry> PhotosToRead(Flowers.Split.SplitManifest manifest) =>
+        SampleOf(manifest.Train.DistinctBy(e => e.ContentHash).ToList());
+
     public FeaturizerOptions Apply(FeaturizerOptions options) => options with { InputSize = Chosen };
 
     public override string ToString() => Given

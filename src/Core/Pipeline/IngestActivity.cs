@@ -75,8 +75,7 @@ public sealed class IngestActivity(FlowersStorage storage, SplitManifests manife
     /// <summary>The network's input size from the size of a sample of the training photos (never the test photos).</summary>
     private async Task<InputSizeChoice> ChooseInputSizeAsync(string dataset, SplitManifest manifest, CancellationToken ct)
     {
-        var sample = InputSizeChoice.SampleOf(manifest.Train.DistinctBy(e => e.ContentHash).ToList());
-        var read = await photos.ReadSomeAsync(dataset, sample, ct);
+        var read = await photos.ReadSomeAsync(dataset, InputSizeChoice.PhotosToRead(manifest), ct);
         return InputSizeChoice.From(read.Values.OfType<byte[]>());
     }
 

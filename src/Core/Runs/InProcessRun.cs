@@ -75,8 +75,7 @@ public sealed class InProcessRun
     private static InputSizeChoice ChooseInputSize(Dataset dataset, SplitManifest split)
     {
         var files = dataset.Photos.ToDictionary(photo => photo.Image, photo => photo.FilePath, StringComparer.Ordinal);
-        var sample = InputSizeChoice.SampleOf(split.Train.DistinctBy(e => e.ContentHash).ToList());
-        return InputSizeChoice.From(sample.Select(e =>
+        return InputSizeChoice.From(InputSizeChoice.PhotosToRead(split).Select(e =>
         {
             try { return File.ReadAllBytes(files[e.Image]); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return []; } // featurizing will say why
