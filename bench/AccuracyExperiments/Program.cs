@@ -130,6 +130,49 @@ if (Run("fullres"))
     }
 }
 
+if (Run("beyond"))
+{
+    // Past the product's defaults on small photos: features of two input sizes side by side (each its own four
+    // stages), and LightGbm instead of the linear head; mean over --seeds and the first seed alone.
+    var dataset2 = Flowers.Acquire.DatasetFolder.Scan(dataset);
+    var manifests = seeds.Select(seed => Flowers.Split.DatasetSplitter.Split(dataset2, new Flowers.Split.SplitOptions(Seed: seed))).ToList();
+    var stage4 = new FeaturizerOptions().StageChannels;
+    var bySize = (Arg("--sizes") ?? "128,160,192,224").Split(',').Select(int.Parse).ToDictionary(s => s, s => Featurize(new FeaturizerOptions { InputSize = s }));
+    Dictionary<string, PhotoFeatures> Concat(params int[] sizes) => bySize[sizes[0]].Keys.Where(k => sizes.All(s => bySize[s].ContainsKey(k)))
+        .ToDictionary(k => k, k => new PhotoFeatures(Enumerable.Range(0, bySize[sizes[0]][k].Views.Length)
+            .Select(v => sizes.SelectMany(s => bySize[s][k].Views[v]).ToArray()).ToArray()));
+    string Row(string name, Func<Flowers.Split.SplitManifest, double> f)
+    {
+        var accs = manifests.Select(f).ToArray();
+        return $"| {name} | {accs.Average():0.0000} ({accs[0]:0.0000}) | {string.Join(" ", accs.Select(a => a.ToString("0.0000")))} |";
+    }
+    Console.WriteLine("\n| variant | mean (first seed) | per seed |\n|---|---|---|");
+    foreach (var size in bySize.Keys.Where(_ => Arg("--lightgbm") is null))
+        Console.WriteLine(Row($"{size} px, product head", m => EvaluateWith(m, dataset2, bySize[size], new Flowers.Train.TrainerOptions(), stage4)));
+    foreach (var pair in (Arg("--pairs") ?? "128+192,160+224,128+224").Split(',').Where(p => p != "none"))
+    {
+        var sizes = pair.Split('+').Select(int.Parse).ToArray();
+        var f = Concat(sizes);
+        Console.WriteLine(Row($"{pair} px side by side, product head", m => EvaluateWith(m, dataset2, f, new Flowers.Train.TrainerOptions(), [.. sizes.SelectMany(_ => stage4)])));
+    }
+    if (Arg("--lightgbm") is not null)
+        Console.WriteLine(Row($"160 px, LightGbm", m => EvaluateWith(m, dataset2, bySize[160], new Flowers.Train.TrainerOptions { Trainer = Flowers.Train.TrainerOptions.LightGbm }, stage4)));
+}
+
+double EvaluateWith(Flowers.Split.SplitManifest manifest, Flowers.Acquire.Dataset ds, Dictionary<string, PhotoFeatures> features, Flowers.Train.TrainerOptions options, IReadOnlyList<int> stages)
+{
+    var byName = ds.Photos.ToDictionary(p => $"{p.Class}/{p.Name}", p => p.FilePath);
+    var train = manifest.Entries.Where(e => e.Side == Flowers.Split.SplitSide.Train && features.ContainsKey(byName[$"{e.Class}/{e.Name}"]))
+        .Select(e => new Flowers.Train.LabeledFeatures($"{e.Class}/{e.Name}", e.Class, features[byName[$"{e.Class}/{e.Name}"]])).ToList();
+    var test = manifest.Entries.Where(e => e.Side == Flowers.Split.SplitSide.Test && features.ContainsKey(byName[$"{e.Class}/{e.Name}"]))
+        .Select(e => (e.Class, Features: features[byName[$"{e.Class}/{e.Name}"]])).ToList();
+    var (resolved, choice) = Flowers.Train.HyperParameterSearch.Resolve(manifest.Classes, train, options, stages);
+    if (choice is not null) Console.Error.WriteLine($"seed {manifest.Options.Seed}: chose {choice.Chosen} from " + string.Join(", ", choice.Candidates.Select(c => $"{(c.Normalize ? "std " : "")}{c.L2}: {c.Accuracy:0.0000}")));
+    var classifier = Flowers.Train.ClassifierTrainer.Train(manifest.Classes, train, resolved, stages);
+    var correct = test.Count(t => { var p = classifier.Predict(t.Features); return manifest.Classes[Array.IndexOf(p, p.Max())] == t.Class; });
+    return (double)correct / test.Count;
+}
+
 (Dictionary<string, PhotoFeatures>, double) FeaturizeTimed(FeaturizerOptions options)
 {
     var f = Featurize(options);
