@@ -167,7 +167,7 @@ double EvaluateWith(Flowers.Split.SplitManifest manifest, Flowers.Acquire.Datase
     var test = manifest.Entries.Where(e => e.Side == Flowers.Split.SplitSide.Test && features.ContainsKey(byName[$"{e.Class}/{e.Name}"]))
         .Select(e => (e.Class, Features: features[byName[$"{e.Class}/{e.Name}"]])).ToList();
     var (resolved, choice) = Flowers.Train.HyperParameterSearch.Resolve(manifest.Classes, train, options, stages);
-    if (choice is not null) Console.Error.WriteLine($"seed {manifest.Options.Seed}: chose {choice.Chosen} from " + string.Join(", ", choice.Candidates.Select(c => $"{(c.Normalize ? "std " : "")}{c.L2}: {c.Accuracy:0.0000}")));
+    if (choice is not null) Console.Error.WriteLine($"seed {manifest.Options.Seed}: chose {choice.Chosen} from " + string.Join(", ", choice.Candidates.Select(c => $"{(c.Normalize ? "std " : "")}{c.L2}: {c.Accuracy:0.0000}/{c.LogLoss:0.000}")));
     var classifier = Flowers.Train.ClassifierTrainer.Train(manifest.Classes, train, resolved, stages);
     var correct = test.Count(t => { var p = classifier.Predict(t.Features); return manifest.Classes[Array.IndexOf(p, p.Max())] == t.Class; });
     return (double)correct / test.Count;
@@ -186,14 +186,8 @@ double EvaluateWith(Flowers.Split.SplitManifest manifest, Flowers.Acquire.Datase
 
 double EvaluateManifest(Flowers.Split.SplitManifest manifest, Flowers.Acquire.Dataset ds, Dictionary<string, PhotoFeatures> features, string norm, float l2)
 {
-    var byName = ds.Photos.ToDictionary(p => $"{p.Class}/{p.Name}", p => p.FilePath);
     var standardise = norm.EndsWith("+std");
     var baseNorm = standardise ? norm[..^4] : norm;
-    float[] N(float[] v) => Normalise(v, baseNorm);
-    var train = manifest.Entries.Where(e => e.Side == Flowers.Split.SplitSide.Train && features.ContainsKey(byName[$"{e.Class}/{e.Name}"]))
-        .Select(e => new Flowers.Train.LabeledFeatures($"{e.Class}/{e.Name}", e.Class, new PhotoFeatures(features[byName[$"{e.Class}/{e.Name}"]].Views.Select(N).ToArray()))).ToList();
-    var test = manifest.Entries.Where(e => e.Side == Flowers.Split.SplitSide.Test && features.ContainsKey(byName[$"{e.Class}/{e.Name}"]))
-        .Select(e => (e.Class, Views: features[byName[$"{e.Class}/{e.Name}"]].Views.Select(N).ToArray())).ToList();
     // "product": the product's trainer defaults, L2 chosen by its cross-validation; "old": the defaults before it.
     var options = norm switch
     {
@@ -201,12 +195,10 @@ double EvaluateManifest(Flowers.Split.SplitManifest manifest, Flowers.Acquire.Da
         "old" => new Flowers.Train.TrainerOptions { L2 = 100, Normalization = Flowers.Train.FeatureNormalization.None, Normalize = false },
         _ => new Flowers.Train.TrainerOptions { L2 = l2, Normalize = standardise, Normalization = Flowers.Train.FeatureNormalization.None },
     };
-    IReadOnlyList<int>? stages = norm is "product" or "old" ? new FeaturizerOptions().StageChannels : null;
-    var (resolved, choice) = Flowers.Train.HyperParameterSearch.Resolve(manifest.Classes, train, options, stages ?? [train[0].Features.Dimension]);
-    if (choice is not null) Console.Error.WriteLine($"seed {manifest.Options.Seed}: chose {choice.Chosen} from " + string.Join(", ", choice.Candidates.Select(c => $"{(c.Normalize ? "std " : "")}{c.L2}: {c.Accuracy:0.0000}/{c.LogLoss:0.000}")));
-    var classifier = Flowers.Train.ClassifierTrainer.Train(manifest.Classes, train, resolved, stages);
-    var correct = test.Count(t => { var p = classifier.Predict(t.Views); return manifest.Classes[Array.IndexOf(p, p.Max())] == t.Class; });
-    return (double)correct / test.Count;
+    IReadOnlyList<int> stages = norm is "product" or "old" ? new FeaturizerOptions().StageChannels : [features.Values.First().Dimension];
+    var normalised = baseNorm is "none" or "product" or "old" ? features
+        : features.ToDictionary(f => f.Key, f => new PhotoFeatures(f.Value.Views.Select(v => Normalise(v, baseNorm)).ToArray()));
+    return EvaluateWith(manifest, ds, normalised, options, stages);
 }
 
 static float[] Normalise(float[] v, string norm)

@@ -48,10 +48,11 @@ public sealed class FeaturizeShardActivity(FlowersStorage storage, DatasetPhotos
     public async Task<FeaturizeShardResult?[]> FindDoneAsync(FeatureShardsInput input, CancellationToken ct = default)
     {
         var manifest = await manifests.ReadAsync(input.ManifestBlob, ct);
+        var options = featurizers.OptionsFor(input.InputSize);
         var done = new FeaturizeShardResult?[input.ShardCount];
         await Parallel.ForEachAsync(Enumerable.Range(0, input.ShardCount),
             new ParallelOptions { MaxDegreeOfParallelism = settings.TransferParallelism, CancellationToken = ct },
-            async (shard, token) => done[shard] = await FindDoneAsync(Locate(manifest, shard, input.ShardCount, featurizers.OptionsFor(input.InputSize)), token));
+            async (shard, token) => done[shard] = await FindDoneAsync(Locate(manifest, shard, input.ShardCount, options), token));
         return done;
     }
 
