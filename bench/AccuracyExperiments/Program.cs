@@ -159,13 +159,86 @@ if (Run("beyond"))
         Console.WriteLine(Row($"160 px, LightGbm", m => EvaluateWith(m, dataset2, bySize[160], new Flowers.Train.TrainerOptions { Trainer = Flowers.Train.TrainerOptions.LightGbm }, stage4)));
 }
 
-double EvaluateWith(Flowers.Split.SplitManifest manifest, Flowers.Acquire.Dataset ds, Dictionary<string, PhotoFeatures> features, Flowers.Train.TrainerOptions options, IReadOnlyList<int> stages)
+if (Run("crops"))
+{
+    // Crops of the photo as extra training rows (the issue's "crops and mirror views"): the photo decoded at --zoom px
+    // and cut into --size px squares at its four corners (two of them mirrored) and its centre. Test photos are
+    // scored on the product's two views unless said ("all views" = test-time averaging over the crops too).
+    var size = int.Parse(Arg("--size") ?? "160");
+    var zooms = (Arg("--zooms") ?? "192").Split(',').Select(int.Parse).ToArray();
+    var dataset2 = Flowers.Acquire.DatasetFolder.Scan(dataset);
+    var manifests = seeds.Select(seed => Flowers.Split.DatasetSplitter.Split(dataset2, new Flowers.Split.SplitOptions(Seed: seed))).ToList();
+    var stage4 = new FeaturizerOptions().StageChannels;
+    var basic = Featurize(new FeaturizerOptions { InputSize = size });
+    string Row(string name, Func<Flowers.Split.SplitManifest, double> f)
+    {
+        var accs = manifests.Select(f).ToArray();
+        return $"| {name} | {accs.Average():0.0000} ({accs[0]:0.0000}) | {string.Join(" ", accs.Select(a => a.ToString("0.0000")))} |";
+    }
+    Console.WriteLine("\n| variant | mean (first seed) | per seed |\n|---|---|---|");
+    Console.WriteLine(Row($"{size} px, 2 views (the product)", m => EvaluateWith(m, dataset2, basic, new Flowers.Train.TrainerOptions(), stage4)));
+    foreach (var zoom in zooms)
+    {
+        var crops = FeaturizeCrops(size, zoom);
+        Dictionary<string, PhotoFeatures> With(int[] pick) => basic.Keys.Where(crops.ContainsKey)
+            .ToDictionary(k => k, k => new PhotoFeatures([.. basic[k].Views, .. pick.Select(i => crops[k].Views[i])]));
+        foreach (var (name, pick) in new (string, int[])[] { ("4 corners", [0, 1, 2, 3]), ("centre", [4]), ("4 corners + centre", [0, 1, 2, 3, 4]) })
+        {
+            var train = With(pick);
+            Console.WriteLine(Row($"+ {name} from {zoom} px, training rows", m => EvaluateWith(m, dataset2, train, new Flowers.Train.TrainerOptions(), stage4, basic)));
+            Console.WriteLine(Row($"+ {name} from {zoom} px, training rows and test averaging", m => EvaluateWith(m, dataset2, train, new Flowers.Train.TrainerOptions(), stage4)));
+        }
+    }
+}
+
+Dictionary<string, PhotoFeatures> FeaturizeCrops(int size, int zoom)
+{
+    var options = new FeaturizerOptions { InputSize = size, MirroredView = false };
+    using var cache = new LocalFeatureCache(cacheDir, $"{options.Id}-crops5-from{zoom}");
+    var hashes = photos.ToDictionary(p => p.Path, p => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(p.Path))));
+    var missing = photos.Where(p => !cache.TryGet(hashes[p.Path], out _)).ToList();
+    if (missing.Count > 0)
+    {
+        using var featurizer = PhotoFeaturizer.Create(options);
+        var decoder = new PhotoDecoder(zoom);
+        var sw = Stopwatch.StartNew();
+        var (e, c) = (zoom - size, (zoom - size) / 2);
+        (int X, int Y, bool Mirror)[] cuts = [(0, 0, false), (e, 0, true), (0, e, true), (e, e, false), (c, c, false)];
+        var done = new System.Collections.Concurrent.ConcurrentDictionary<string, PhotoFeatures>();
+        Parallel.ForEach(missing, new ParallelOptions { MaxDegreeOfParallelism = 2 }, p =>
+        {
+            try
+            {
+                var big = decoder.Decode(File.ReadAllBytes(p.Path));
+                done[p.Path] = new PhotoFeatures(cuts.Select(cut =>
+                {
+                    var rgba = new byte[4 * size * size];
+                    for (var y = 0; y < size; y++)
+                        for (var x = 0; x < size; x++)
+                        {
+                            var sx = cut.X + (cut.Mirror ? size - 1 - x : x);
+                            Array.Copy(big.Rgba, 4 * ((cut.Y + y) * zoom + sx), rgba, 4 * (y * size + x), 4);
+                        }
+                    return featurizer.Featurize(new PhotoPixels(size, rgba, big.SourceWidth, big.SourceHeight, big.Format)).Views[0];
+                }).ToArray());
+            }
+            catch (PhotoRejectedException ex) { Console.Error.WriteLine($"{p.Path}: {ex.Message}"); }
+        });
+        foreach (var (path, f) in done) cache.Put(hashes[path], f);
+        Console.Error.WriteLine($"featurized {missing.Count} photos x {cuts.Length} crops ({size} of {zoom} px) in {sw.Elapsed.TotalSeconds:0} s");
+        cache.Flush();
+    }
+    return photos.Where(p => cache.TryGet(hashes[p.Path], out _))
+        .ToDictionary(p => p.Path, p => { cache.TryGet(hashes[p.Path], out var f); return f!; });
+}
+
+double EvaluateWith(Flowers.Split.SplitManifest manifest, Flowers.Acquire.Dataset ds, Dictionary<string, PhotoFeatures> features, Flowers.Train.TrainerOptions options, IReadOnlyList<int> stages, Dictionary<string, PhotoFeatures>? testFeatures = null)
 {
     var byName = ds.Photos.ToDictionary(p => $"{p.Class}/{p.Name}", p => p.FilePath);
     var train = manifest.Entries.Where(e => e.Side == Flowers.Split.SplitSide.Train && features.ContainsKey(byName[$"{e.Class}/{e.Name}"]))
         .Select(e => new Flowers.Train.LabeledFeatures($"{e.Class}/{e.Name}", e.Class, features[byName[$"{e.Class}/{e.Name}"]])).ToList();
     var test = manifest.Entries.Where(e => e.Side == Flowers.Split.SplitSide.Test && features.ContainsKey(byName[$"{e.Class}/{e.Name}"]))
-        .Select(e => (e.Class, Features: features[byName[$"{e.Class}/{e.Name}"]])).ToList();
+        .Select(e => (e.Class, Features: (testFeatures ?? features)[byName[$"{e.Class}/{e.Name}"]])).ToList();
     var (resolved, choice) = Flowers.Train.HyperParameterSearch.Resolve(manifest.Classes, train, options, stages);
     if (choice is not null) Console.Error.WriteLine($"seed {manifest.Options.Seed}: chose {choice.Chosen} from " + string.Join(", ", choice.Candidates.Select(c => $"{(c.Normalize ? "std " : "")}{c.L2}: {c.Accuracy:0.0000}/{c.LogLoss:0.000}")));
     var classifier = Flowers.Train.ClassifierTrainer.Train(manifest.Classes, train, resolved, stages);
