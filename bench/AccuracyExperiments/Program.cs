@@ -24,6 +24,8 @@ var seeds = Arg("--seeds")?.Split(',').Select(int.Parse).ToArray() ?? [2018];
 var tests = seeds.Select(seed => photos.GroupBy(p => p.Class)
     .SelectMany(g => g.OrderBy(p => SplitHash(seed, g.Key, Path.GetFileName(p.Path))).Take((int)Math.Round(g.Count() * 0.2)))
     .Select(p => p.Path).ToHashSet()).ToList();
+// Every photo's SHA-256 (the feature cache's key), read once however many featurizers a run asks for.
+var contentHashes = new Lazy<Dictionary<string, string>>(() => photos.ToDictionary(p => p.Path, p => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(p.Path)))));
 Console.WriteLine($"# {photos.Count} photos, {tests[0].Count} test, split seed(s) {string.Join(",", seeds)}, dataset {dataset}");
 
 if (Run("features"))
@@ -194,23 +196,19 @@ if (Run("crops"))
 Dictionary<string, PhotoFeatures> FeaturizeCrops(int size, int zoom)
 {
     var options = new FeaturizerOptions { InputSize = size, MirroredView = false };
-    using var cache = new LocalFeatureCache(cacheDir, $"{options.Id}-crops5-from{zoom}");
-    var hashes = photos.ToDictionary(p => p.Path, p => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(p.Path))));
-    var missing = photos.Where(p => !cache.TryGet(hashes[p.Path], out _)).ToList();
-    if (missing.Count > 0)
+    var (e, c) = (zoom - size, (zoom - size) / 2);
+    (int X, int Y, bool Mirror)[] cuts = [(0, 0, false), (e, 0, true), (0, e, true), (e, e, false), (c, c, false)];
+    return Cached($"{options.Id}-crops{cuts.Length}-from{zoom}", $"{cuts.Length} crops ({size} of {zoom} px)", missing =>
     {
         using var featurizer = PhotoFeaturizer.Create(options);
         var decoder = new PhotoDecoder(zoom);
-        var sw = Stopwatch.StartNew();
-        var (e, c) = (zoom - size, (zoom - size) / 2);
-        (int X, int Y, bool Mirror)[] cuts = [(0, 0, false), (e, 0, true), (0, e, true), (e, e, false), (c, c, false)];
-        var done = new System.Collections.Concurrent.ConcurrentDictionary<string, PhotoFeatures>();
+        var done = new System.Collections.Concurrent.ConcurrentBag<FeaturizeOutcome>();
         Parallel.ForEach(missing, new ParallelOptions { MaxDegreeOfParallelism = 2 }, p =>
         {
             try
             {
                 var big = decoder.Decode(File.ReadAllBytes(p.Path));
-                done[p.Path] = new PhotoFeatures(cuts.Select(cut =>
+                done.Add(new FeaturizeOutcome(p.Path, new PhotoFeatures(cuts.Select(cut =>
                 {
                     var rgba = new byte[4 * size * size];
                     for (var y = 0; y < size; y++)
@@ -220,16 +218,12 @@ Dictionary<string, PhotoFeatures> FeaturizeCrops(int size, int zoom)
                             Array.Copy(big.Rgba, 4 * ((cut.Y + y) * zoom + sx), rgba, 4 * (y * size + x), 4);
                         }
                     return featurizer.Featurize(new PhotoPixels(size, rgba, big.SourceWidth, big.SourceHeight, big.Format)).Views[0];
-                }).ToArray());
+                }).ToArray()), null));
             }
-            catch (PhotoRejectedException ex) { Console.Error.WriteLine($"{p.Path}: {ex.Message}"); }
+            catch (PhotoRejectedException ex) { done.Add(new FeaturizeOutcome(p.Path, null, ex.Message)); }
         });
-        foreach (var (path, f) in done) cache.Put(hashes[path], f);
-        Console.Error.WriteLine($"featurized {missing.Count} photos x {cuts.Length} crops ({size} of {zoom} px) in {sw.Elapsed.TotalSeconds:0} s");
-        cache.Flush();
-    }
-    return photos.Where(p => cache.TryGet(hashes[p.Path], out _))
-        .ToDictionary(p => p.Path, p => { cache.TryGet(hashes[p.Path], out var f); return f!; });
+        return done;
+    });
 }
 
 double EvaluateWith(Flowers.Split.SplitManifest manifest, Flowers.Acquire.Dataset ds, Dictionary<string, PhotoFeatures> features, Flowers.Train.TrainerOptions options, IReadOnlyList<int> stages, Dictionary<string, PhotoFeatures>? testFeatures = null)
@@ -299,23 +293,30 @@ static float[] Normalise(float[] v, string norm)
     return r;
 }
 
-Dictionary<string, PhotoFeatures> Featurize(FeaturizerOptions options)
-{
-    using var cache = new LocalFeatureCache(cacheDir, options.Id);
-    var hashes = photos.ToDictionary(p => p.Path, p => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(p.Path))));
-    var missing = photos.Where(p => !cache.TryGet(hashes[p.Path], out _)).ToList();
-    if (missing.Count > 0)
+Dictionary<string, PhotoFeatures> Featurize(FeaturizerOptions options) =>
+    Cached(options.Id, options.Id, missing =>
     {
         using var featurizer = PhotoFeaturizer.Create(options);
+        return featurizer.FeaturizeAll(missing.Select(p => new PhotoBytes(p.Path, File.ReadAllBytes(p.Path)))).ToList();
+    });
+
+// Features of every photo under one featurizer id, from .cache/features by content hash; only the photos it lacks
+// are featurized, and a photo that fails is reported and left out.
+Dictionary<string, PhotoFeatures> Cached(string id, string what, Func<List<(string Class, string Path)>, IEnumerable<FeaturizeOutcome>> featurize)
+{
+    using var cache = new LocalFeatureCache(cacheDir, id);
+    var missing = photos.Where(p => !cache.TryGet(contentHashes.Value[p.Path], out _)).ToList();
+    if (missing.Count > 0)
+    {
         var sw = Stopwatch.StartNew();
-        foreach (var o in featurizer.FeaturizeAll(missing.Select(p => new PhotoBytes(p.Path, File.ReadAllBytes(p.Path)))))
-            if (o.Features is not null) cache.Put(hashes[o.Key], o.Features);
+        foreach (var o in featurize(missing))
+            if (o.Features is not null) cache.Put(contentHashes.Value[o.Key], o.Features);
             else Console.Error.WriteLine($"{o.Key}: {o.Error}");
-        Console.Error.WriteLine($"featurized {missing.Count} photos for {options.Id} in {sw.Elapsed.TotalSeconds:0} s");
+        Console.Error.WriteLine($"featurized {missing.Count} photos for {what} in {sw.Elapsed.TotalSeconds:0} s");
         cache.Flush();
     }
-    return photos.Where(p => cache.TryGet(hashes[p.Path], out _))
-        .ToDictionary(p => p.Path, p => { cache.TryGet(hashes[p.Path], out var f); return f!; });
+    return photos.Where(p => cache.TryGet(contentHashes.Value[p.Path], out _))
+        .ToDictionary(p => p.Path, p => { cache.TryGet(contentHashes.Value[p.Path], out var f); return f!; });
 }
 
 double Speed(int size)
