@@ -26,15 +26,18 @@ var epochs = int.Parse(Arg("--epochs") ?? "4");
 var lr = double.Parse(Arg("--lr") ?? "0.003", System.Globalization.CultureInfo.InvariantCulture);
 // --validate: hold back a fifth of the training side and score on it instead of the test side (to choose a recipe).
 var validate = args.Contains("--validate");
+// The product's four stages: the first three stay frozen, the last is fine-tuned.
+IReadOnlyList<int> stageChannels = new FeaturizerOptions().StageChannels;
+var frozenLength = stageChannels.Sum() - stageChannels[^1];
 var ds = DatasetFolder.Scan(dataset);
-var network = Network.Load(size);
+var network = Network.Load();
 var cache = Path.Combine(RepoRoot(), ".cache", "finetune");
 var photos = Activations.Load(ds, network, size, cache);
 // ONNX Runtime under Debian 13's loader crashes (bench/finetune.sh), so the activations are made in a run of their own.
 if (args.Contains("--activations-only")) return;
 torch.set_num_threads(2);
 Console.WriteLine($"# {photos.Count} photos of {Path.GetFileName(dataset)} at {size} px, stage 3 {network.Stage3Shape(size)}, " +
-    $"{epochs} epochs, lr {lr}, {(validate ? "validation fifth of the training side" : "test side")}, CPU: {CpuFlags()}");
+    $"{epochs} epochs, lr {lr}, {(validate ? "validation fifth of the training side" : "test side")}, CPU: {CpuKernels.Model()}, {CpuKernels.Describe()}");
 Console.WriteLine($"# frozen stage 4 in TorchSharp vs ONNX Runtime, largest difference of a pooled feature: {network.Check(photos.Values.Take(8).ToList(), size):0.0e0}");
 Console.WriteLine("\n| seed | frozen, product head | fine-tuned softmax | stages 1-3 frozen + 4 fine-tuned, product head | train s |\n|---|---|---|---|---|");
 var rows = new List<double[]>();
@@ -57,7 +60,7 @@ foreach (var seed in seeds)
     FineTune(stage, train.Select(t => (classes.ToList().IndexOf(t.Class), t.Photo)).ToList(), seed);
     var seconds = sw.Elapsed.TotalSeconds;
     var own = (double)test.Count(t => classes[ArgMax(stage.Probabilities(t.Photo.Stage3, size))] == t.Class) / test.Count;
-    PhotoFeatures Tuned(PhotoActivations p) => new(p.Features.Views.Select((v, i) => v[..448].Concat(stage.Pooled(p.Stage3[i], size)).ToArray()).ToArray());
+    PhotoFeatures Tuned(PhotoActivations p) => new(p.Features.Views.Select((v, i) => v[..frozenLength].Concat(stage.Pooled(p.Stage3[i], size)).ToArray()).ToArray());
     var tuned = ProductHead(classes, train.Select(t => (t.Class, Tuned(t.Photo))).ToList(), test.Select(t => (t.Class, Tuned(t.Photo))).ToList());
     rows.Add([frozen, own, tuned]);
     Console.WriteLine($"| {seed} | {frozen:0.0000} | {own:0.0000} | {tuned:0.0000} | {seconds:0} |");
@@ -71,7 +74,7 @@ void FineTune(LastStage stage, List<(int Label, PhotoActivations Photo)> train, 
     // randomly chosen view (the photo or its mirror) of every photo an epoch.
     torch.manual_seed(seed);
     var random = new Random(seed);
-    stage.FitHead(train.Select(t => (t.Label, t.Photo.Features.Views.Select(v => v[448..]).ToArray())).ToList());
+    stage.FitHead(train.Select(t => (t.Label, t.Photo.Features.Views.Select(v => v[frozenLength..]).ToArray())).ToList());
     using var optimizer = optim.SGD(stage.parameters(), lr, momentum: 0.9, weight_decay: 1e-4);
     const int batch = 32;
     var steps = epochs * ((train.Count + batch - 1) / batch);
@@ -112,18 +115,15 @@ void FineTune(LastStage stage, List<(int Label, PhotoActivations Photo)> train, 
 double ProductHead(IReadOnlyList<string> classes, List<(string Class, PhotoFeatures Features)> train, List<(string Class, PhotoFeatures Features)> test)
 {
     var labelled = train.Select((t, i) => new LabeledFeatures($"{t.Class}/{i}", t.Class, t.Features)).ToList();
-    IReadOnlyList<int> stages = [64, 128, 256, 512];
-    var (options, choice) = HyperParameterSearch.Resolve(classes, labelled, new TrainerOptions(), stages);
+    var (options, choice) = HyperParameterSearch.Resolve(classes, labelled, new TrainerOptions(), stageChannels);
     if (choice is not null) Console.Error.WriteLine($"product head: {choice.Chosen}");
-    var classifier = ClassifierTrainer.Train(classes, labelled, options, stages);
+    var classifier = ClassifierTrainer.Train(classes, labelled, options, stageChannels);
     return (double)test.Count(t => classes[ArgMax(classifier.Predict(t.Features))] == t.Class) / test.Count;
 }
 
 static int ArgMax(float[] p) => Array.IndexOf(p, p.Max());
 
 static double Hash(int seed, string key) => BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"{seed}/holdout/{key}"))) / (double)ulong.MaxValue;
-
-static string CpuFlags() => string.Join(" ", File.ReadAllText("/proc/cpuinfo").Split([' ', '\n', '\t']).Where(w => w.StartsWith("avx") || w == "vnni").Distinct().Order());
 
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 
@@ -145,7 +145,7 @@ sealed class Network
     public required NodeProto[] Convs { get; init; } // stage 4: first 3x3 (stride 2), its 1x1 shortcut, then 3x3s in pairs
     public required Dictionary<string, TensorProto> Weights { get; init; }
 
-    public static Network Load(int size)
+    public static Network Load()
     {
         var model = ResNet18Quantization.FoldBatchNorm(ModelProto.Parser.ParseFrom(ResNet18Model.Load(multiLevel: true, precision: FeaturePrecision.Float32).OnnxBytes));
         var graph = model.Graph;
@@ -171,8 +171,6 @@ sealed class Network
 
     public string Stage3Shape(int size) => $"[256, {Side(size)}, {Side(size)}]";
     public static int Side(int size) => (size + 15) / 16;
-
-    public static float[] Floats(TensorProto t) => t.RawData.Length > 0 ? MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray() : [.. t.FloatData];
 
     public LastStage LastStage(int classes) => new(this, classes);
 
@@ -201,8 +199,8 @@ sealed class LastStage : nn.Module<Tensor, Tensor>
             var conv = nn.Conv2d(w.Dims[1], w.Dims[0], w.Dims[2], stride: stride);
             using (torch.no_grad())
             {
-                conv.weight!.copy_(torch.tensor(Network.Floats(w), [.. w.Dims]));
-                conv.bias!.copy_(torch.tensor(Network.Floats(network.Weights[node.Input[2]])));
+                conv.weight!.copy_(torch.tensor(ResNet18Quantization.Floats(w), [.. w.Dims]));
+                conv.bias!.copy_(torch.tensor(ResNet18Quantization.Floats(network.Weights[node.Input[2]])));
             }
             convs.Add(conv);
             // ONNX pads are (top, left, bottom, right); the export pads the strided 3x3 at top and left only.

@@ -205,7 +205,8 @@ public static class ResNet18Quantization
         weights[tensor.Name] = tensor;
     }
 
-    static float[] Floats(TensorProto t) =>
+    /// <summary>The values of a float initializer, whichever of its two fields holds them.</summary>
+    public static float[] Floats(TensorProto t) =>
         t.FloatData.Count > 0 ? [.. t.FloatData] : MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray(); // raw data is little-endian
 
     static TensorProto FloatTensor(string name, float[] values, params long[] dims) => new()
