@@ -38,15 +38,19 @@ if (args.Contains("--activations-only")) return;
 torch.set_num_threads(2);
 Console.WriteLine($"# {photos.Count} photos of {Path.GetFileName(dataset)} at {size} px, stage 3 {network.Stage3Shape(size)}, " +
     $"{epochs} epochs, lr {lr}, {(validate ? "validation fifth of the training side" : "test side")}, CPU: {CpuKernels.Model()}, {CpuKernels.Describe()}");
-Console.WriteLine($"# frozen stage 4 in TorchSharp vs ONNX Runtime, largest difference of a pooled feature: {network.Check(photos.Values.Take(8).ToList(), size):0.0e0}");
+Console.WriteLine($"# frozen stage 4 in TorchSharp vs ONNX Runtime, largest difference of a pooled feature: {network.Check(photos.Values.Take(8).ToList(), size, frozenLength):0.0e0}");
 Console.WriteLine("\n| seed | frozen, product head | fine-tuned softmax | stages 1-3 frozen + 4 fine-tuned, product head | train s |\n|---|---|---|---|---|");
 var rows = new List<double[]>();
+var byKey = ds.Photos.ToDictionary(p => $"{p.Class}/{p.Name}", p => p.ContentHash);
 foreach (var seed in seeds)
 {
     var manifest = DatasetSplitter.Split(ds, new SplitOptions(Seed: seed));
-    var byKey = ds.Photos.ToDictionary(p => $"{p.Class}/{p.Name}", p => p.ContentHash);
-    var train = manifest.Entries.Where(e => e.Side == SplitSide.Train && photos.ContainsKey(byKey[$"{e.Class}/{e.Name}"])).Select(e => (e.Class, Photo: photos[byKey[$"{e.Class}/{e.Name}"]])).ToList();
-    var test = manifest.Entries.Where(e => e.Side == SplitSide.Test && photos.ContainsKey(byKey[$"{e.Class}/{e.Name}"])).Select(e => (e.Class, Photo: photos[byKey[$"{e.Class}/{e.Name}"]])).ToList();
+    // The photos of one side of the split that have activations (a photo the decoder rejected has none).
+    List<(string Class, PhotoActivations Photo)> Side(SplitSide side) =>
+        manifest.Entries.Where(e => e.Side == side && photos.ContainsKey(byKey[$"{e.Class}/{e.Name}"]))
+            .Select(e => (e.Class, photos[byKey[$"{e.Class}/{e.Name}"]])).ToList();
+    var train = Side(SplitSide.Train);
+    var test = Side(SplitSide.Test);
     if (validate)
     {
         var held = train.Select((t, i) => (t, i)).GroupBy(x => x.t.Class).SelectMany(g => g.OrderBy(x => Hash(seed, x.t.Photo.Key)).Take(g.Count() / 5)).Select(x => x.i).ToHashSet();
@@ -175,11 +179,12 @@ sealed class Network
     public LastStage LastStage(int classes) => new(this, classes);
 
     /// <summary>TorchSharp's frozen stage 4 against ONNX Runtime's pooled stage-4 features of the same photos.</summary>
-    public double Check(List<PhotoActivations> sample, int size)
+    /// <param name="frozenLength">Where stage 4's pooled features begin in a view's features.</param>
+    public double Check(List<PhotoActivations> sample, int size, int frozenLength)
     {
         using var stage = LastStage(2);
         stage.eval();
-        return sample.SelectMany(p => p.Stage3.Select((a, v) => stage.Pooled(a, size).Zip(p.Features.Views[v][448..], (x, y) => Math.Abs(x - y)).Max())).Max();
+        return sample.SelectMany(p => p.Stage3.Select((a, v) => stage.Pooled(a, size).Zip(p.Features.Views[v][frozenLength..], (x, y) => Math.Abs(x - y)).Max())).Max();
     }
 }
 
