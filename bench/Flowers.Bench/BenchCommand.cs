@@ -39,19 +39,23 @@ public static class BenchCommand
         var uploads = new Option<int>("--uploads") { Description = "Photos uploaded one by one for the label latency", DefaultValueFactory = _ => 200 };
         var burst = new Option<int>("--burst") { Description = "Photos uploaded at once for the label throughput", DefaultValueFactory = _ => 500 };
         var hosts = new Option<int>("--hosts") { Description = "Scale-out figures for 1..N `flowers host` processes on one Azurite (0: none)", DefaultValueFactory = _ => 3 };
+        var hostCpus = new Option<string?>("--host-cpus")
+        {
+            Description = "Pipeline figures with the hosts and the featurizer baseline on these cores (e.g. 1) and Azurite and the client on the rest, as storage is off the instance on Azure",
+        };
         var only = new Option<string?>("--only") { Description = "Run one group of figures: featurize, defaults or pipeline" };
         only.AcceptOnlyFromAmong("featurize", "defaults", "pipeline");
         var repeat = new Option<int>("--repeat") { Description = "Repeats; figures are medians", DefaultValueFactory = _ => 3 };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file" };
         var command = new Command("bench",
             "Measure featurization (vs bare ONNX Runtime and ML.NET) and the durable pipeline on Azurite: overhead, warm re-training, label latency and throughput, cold start, peak RSS")
-            { dataset, limit, featurizeLimit, repeat, json, uploads, burst, hosts, only };
+            { dataset, limit, featurizeLimit, repeat, json, uploads, burst, hosts, hostCpus, only };
         command.SetAction(parse => Run(parse.GetValue(dataset), parse.GetValue(limit), parse.GetValue(featurizeLimit), parse.GetValue(repeat), parse.GetValue(json),
-            new PipelineBenchSettings(parse.GetValue(uploads), parse.GetValue(burst), parse.GetValue(hosts)), parse.GetValue(only)));
+            parse.GetValue(uploads), parse.GetValue(burst), parse.GetValue(hosts), parse.GetValue(hostCpus), parse.GetValue(only)));
         return command;
     }
 
-    static int Run(DirectoryInfo? datasetOption, int limit, int featurizeLimit, int repeat, FileInfo? jsonFile, PipelineBenchSettings pipeline, string? only)
+    static int Run(DirectoryInfo? datasetOption, int limit, int featurizeLimit, int repeat, FileInfo? jsonFile, int uploads, int burst, int hosts, string? hostCpus, string? only)
     {
         var console = AnsiConsole.Console;
         var root = RepoRoot();
@@ -61,11 +65,19 @@ public static class BenchCommand
             console.MarkupLineInterpolated($"[red]No dataset:[/] pass --dataset DIR (a folder with one subfolder of photos per class).");
             return 2;
         }
-        if (limit < 0 || featurizeLimit < 1 || repeat < 1 || pipeline.Uploads < 1 || pipeline.Burst < 1 || pipeline.Hosts < 0)
+        if (limit < 0 || featurizeLimit < 1 || repeat < 1 || uploads < 1 || burst < 1 || hosts < 0)
         {
-            console.MarkupLine("[red]--featurize-limit, --repeat, --uploads and --burst must be at least 1, --limit at least 0[/]");
+            console.MarkupLine("[red]--featurize-limit, --repeat, --uploads and --burst must be at least 1, --limit and --hosts at least 0[/]");
             return 2;
         }
+        CoreSplit? cores = null;
+        try { cores = hostCpus is null ? null : CoreSplit.Parse(hostCpus, Environment.ProcessorCount); }
+        catch (FormatException e)
+        {
+            console.MarkupLineInterpolated($"[red]{e.Message}[/]");
+            return 2;
+        }
+        var pipeline = new PipelineBenchSettings(uploads, burst, hosts, cores);
         var photos = Spread(dataset, limit == 0 ? int.MaxValue : limit);
         var featurizePhotos = Spread(dataset, featurizeLimit);
         console.MarkupLineInterpolated(
@@ -91,7 +103,8 @@ public static class BenchCommand
         {
             var report = new
             {
-                dataset, photos = photos.Count, featurizePhotos = featurizePhotos.Count, repeat, pipeline.Uploads, pipeline.Burst, cores = Environment.ProcessorCount, cpu = CpuKernels.Describe(), cpuModel = CpuKernels.Model(),
+                dataset, photos = photos.Count, featurizePhotos = featurizePhotos.Count, repeat, pipeline.Uploads, pipeline.Burst, cores = Environment.ProcessorCount,
+                hostCpus = cores?.HostList, storageAndClientCpus = cores?.OthersList, cpu = CpuKernels.Describe(), cpuModel = CpuKernels.Model(),
                 started, loadAtStart = load, loadAtEnd = LoadAverage(), figures,
             };
             File.WriteAllText(jsonFile.FullName, JsonSerializer.Serialize(report, JsonOptions));

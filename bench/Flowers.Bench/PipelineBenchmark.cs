@@ -11,7 +11,8 @@ namespace Flowers.Bench;
 
 /// <summary>How many photos the labelling figures use.</summary>
 /// <param name="Hosts">Up to how many `flowers host` processes share one Azurite in the scale-out figures (0: none).</param>
-public sealed record PipelineBenchSettings(int Uploads, int Burst, int Hosts = 3);
+/// <param name="Cores">Where the hosts (and the featurizer baseline) run, and where Azurite and the client do; null: all share every core.</param>
+public sealed record PipelineBenchSettings(int Uploads, int Burst, int Hosts = 3, CoreSplit? Cores = null);
 
 /// <summary>
 /// The pipeline's figures, each repeat on a fresh Azurite of its own (so the first run really featurizes):
@@ -19,7 +20,8 @@ public sealed record PipelineBenchSettings(int Uploads, int Burst, int Hosts = 3
 /// `flowers host` child process trains on them twice (cold, then with the feature cache warm); a second, new
 /// `flowers host` process labels one photo (cold start), then N photos one by one (latency), then M at once
 /// (throughput). Peak RSS is each child's VmHWM: the training host's while featurizing, the labelling host's
-/// while labelling.
+/// while labelling. With <see cref="PipelineBenchSettings.Cores"/>, the featurizer baseline and every host run on the
+/// host cores, and Azurite and this process on the others.
 /// </summary>
 static class PipelineBenchmark
 {
@@ -54,6 +56,11 @@ static class PipelineBenchmark
         {
             // At the input size a training run on these photos chooses, so that both featurize alike.
             var options = context.InputSize().Apply(new FeaturizerOptions());
+            if (settings.Cores is { } cores)
+            {
+                CoreSplit.PinThisProcess(cores.HostList);
+                console.MarkupLineInterpolated($"  featurizer baseline on CPU {cores.HostList}, as the hosts will be; Azurite and the client then on CPU {cores.OthersList}");
+            }
             using (var featurizer = PhotoFeaturizer.Create(options))
             {
                 featurizer.FeaturizeAll(context.Photos.Take(10).Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count();
@@ -68,11 +75,13 @@ static class PipelineBenchmark
                     console.MarkupLineInterpolated($"  featurizer alone ({options.Id}): {context.Photos.Count} photos in {s.Featurize[^1]:0.0} s, {s.FeaturizeCpu[^1]:0.0} s of CPU");
                 }
             }
+            // Before any Azurite starts: it inherits this process's cores.
+            if (settings.Cores is { } split) CoreSplit.PinThisProcess(split.OthersList);
             for (var r = 0; r < context.Repeat; r++)
             {
                 console.MarkupLineInterpolated($"  pipeline repeat {r + 1}/{context.Repeat}: fresh Azurite");
                 await using var azurite = await Azurite.StartOwnAsync(context.RepoRoot!);
-                await TrainAsync(context, source, azurite, s);
+                await TrainAsync(context, settings, source, azurite, s);
                 await LabelAsync(context, settings, azurite, s);
             }
             for (var n = 1; n <= settings.Hosts; n++) await ScaleOutAsync(context, settings, source, n, s);
@@ -122,9 +131,9 @@ static class PipelineBenchmark
         return figures;
     }
 
-    static async Task TrainAsync(BenchContext context, string source, Azurite azurite, Samples s)
+    static async Task TrainAsync(BenchContext context, PipelineBenchSettings settings, string source, Azurite azurite, Samples s)
     {
-        await using var host = StartHost(context, azurite);
+        await using var host = StartHost(context, settings, azurite);
         await host.WaitForHealthAsync();
         var request = new { source };   // the default shard size, as a user gets it
         foreach (var samples in new[] { s.Cold, s.Warm })
@@ -174,7 +183,7 @@ static class PipelineBenchmark
             var waiting = $"{batch}/cold{k}-{Path.GetFileName(photo)}";
             await storage.Uploads.GetBlobClient(waiting).UploadAsync(photo);
             var clock = Stopwatch.StartNew();
-            last = StartHost(context, azurite);
+            last = StartHost(context, settings, azurite);
             if (await WaitForLabelAsync(storage, waiting, TimeSpan.FromSeconds(120)) is null) s.LabelFailures++;
             s.ColdStart.Add(clock.Elapsed.TotalSeconds);
             context.Console.MarkupLineInterpolated($"    cold start to first label: {s.ColdStart[^1]:0.00} s");
@@ -203,8 +212,7 @@ static class PipelineBenchmark
         await host.KillAsync();
 
         // The same burst on a host that labels each upload on its own (the labelling before batches), side by side.
-        await using var oneByOne = HostProcess.Start(azurite.ConnectionString, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Loopback.FreePort(),
-            context.RepoRoot!, environment: new Dictionary<string, string> { [LocalHostOptions.LabelOneByOneVariable] = "1" });
+        await using var oneByOne = StartHost(context, settings, azurite, new Dictionary<string, string> { [LocalHostOptions.LabelOneByOneVariable] = "1" });
         await oneByOne.WaitForHealthAsync();
         s.BurstRateOneByOne.Add(await BurstAsync(context, [oneByOne], azurite, burst, s, "one at a time"));
     }
@@ -242,7 +250,7 @@ static class PipelineBenchmark
         await using var azurite = await Azurite.StartOwnAsync(context.RepoRoot!);
         var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var hosts = Enumerable.Range(0, n).Select(_ => HostProcess.Start(azurite.ConnectionString, key, Loopback.FreePort(), context.RepoRoot!, verbose: true,
-            keep: line => line.Contains("Labelled ", StringComparison.Ordinal) || line.Contains("Shard ", StringComparison.Ordinal))).ToList();
+            keep: line => line.Contains("Labelled ", StringComparison.Ordinal) || line.Contains("Shard ", StringComparison.Ordinal), cpus: settings.Cores?.HostList)).ToList();
         try
         {
             await Task.WhenAll(hosts.Select(h => h.WaitForHealthAsync()));
@@ -267,9 +275,10 @@ static class PipelineBenchmark
         }
     }
 
-    /// <summary>`flowers host` on the bench's Azurite and a free port, with a key of its own.</summary>
-    static HostProcess StartHost(BenchContext context, Azurite azurite) =>
-        HostProcess.Start(azurite.ConnectionString, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Loopback.FreePort(), context.RepoRoot!);
+    /// <summary>`flowers host` on the bench's Azurite and a free port, with a key of its own, on the host cores.</summary>
+    static HostProcess StartHost(BenchContext context, PipelineBenchSettings settings, Azurite azurite, IReadOnlyDictionary<string, string>? environment = null) =>
+        HostProcess.Start(azurite.ConnectionString, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), Loopback.FreePort(), context.RepoRoot!,
+            environment: environment, cpus: settings.Cores?.HostList);
 
     /// <summary>The host's high-water mark of resident memory, MiB; NaN where /proc is not there.</summary>
     static double PeakRssMiB(HostProcess host) => host.PeakResidentBytes() is { } bytes ? bytes / 1048576.0 : double.NaN;

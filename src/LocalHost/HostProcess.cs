@@ -41,10 +41,14 @@ public sealed class HostProcess : IAsyncDisposable
     /// <param name="root">FLOWERS_ROOT of the host: where it looks for .flowers/ and local settings.</param>
     /// <param name="verbose">`--verbose`: the host logs every activity and every labelled upload.</param>
     /// <param name="keep">Which stdout lines to keep (none by default: a verbose host writes a lot).</param>
+    /// <param name="cpus">A CPU list (taskset's syntax, "1" or "0,2-3") the host runs on; null: every core.</param>
     public static HostProcess Start(string storageConnection, string functionKey, int port, string root, bool verbose = false, Func<string, bool>? keep = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? cpus = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(cpus is null ? "dotnet" : "taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Started under the mask rather than pinned afterwards, so .NET and ONNX Runtime size their threads for those
+        // cores; taskset execs dotnet in place, so the process id and its CPU times are the host's own.
+        if (cpus is not null) foreach (var a in new[] { "-c", cpus, "dotnet" }) start.ArgumentList.Add(a);
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flowers.dll"));
         start.ArgumentList.Add("host");
         if (verbose) start.ArgumentList.Add("--verbose");
