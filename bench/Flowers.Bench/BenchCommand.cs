@@ -119,6 +119,18 @@ public static class BenchCommand
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>Runs a tool to its end: its exit code, stdout, and stderr trimmed (both read at once, so neither pipe fills).</summary>
+    internal static (int Code, string Output, string Error) Exec(string file, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {file}");
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output, error.Result.Trim());
+    }
+
     /// <summary>Up to <paramref name="limit"/> photos, taken evenly from the sorted list so every class is in.</summary>
     static List<string> Spread(string dataset, int limit)
     {
@@ -332,7 +344,7 @@ static class MlNetReference
         if (stale)
         {
             console.MarkupLine("building bench/MlNetReference (ML.NET's own pipeline, a separate process)...");
-            var (code, _, error) = Exec("dotnet", ["build", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet"]);
+            var (code, _, error) = BenchCommand.Exec("dotnet", ["build", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet"]);
             if (code != 0)
             {
                 console.MarkupLineInterpolated($"[yellow]ML.NET reference skipped: build failed: {error}[/]");
@@ -348,7 +360,7 @@ static class MlNetReference
         try
         {
             File.WriteAllLines(list, context.Photos);
-            var (code, output, error) = Exec("dotnet", [dll, "--files", list, "--warmup", "10"]);
+            var (code, output, error) = BenchCommand.Exec("dotnet", [dll, "--files", list, "--warmup", "10"]);
             var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.TrimStart().StartsWith('{'));
             if (code != 0 || line is null)
             {
@@ -362,14 +374,4 @@ static class MlNetReference
         finally { File.Delete(list); }
     }
 
-    static (int Code, string Output, string Error) Exec(string file, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {file}");
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output, error.Result.Trim());
-    }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Flowers.Bench;
 
 /// <summary>
@@ -20,9 +18,8 @@ public sealed record CoreSplit(IReadOnlyList<int> Host, IReadOnlyList<int> Other
         foreach (var part in list.Split(',', StringSplitOptions.TrimEntries))
         {
             var range = part.Split('-');
-            if (range.Length is < 1 or > 2 || !range.All(r => int.TryParse(r, out _)))
+            if (range.Length > 2 || !int.TryParse(range[0], out var from) || !int.TryParse(range[^1], out var to))
                 throw new FormatException($"--host-cpus {list}: '{part}' is not a core number or a range like 2-3");
-            var (from, to) = (int.Parse(range[0]), int.Parse(range[^1]));
             if (from < 0 || to >= cores || from > to)
                 throw new FormatException($"--host-cpus {list}: this machine has cores 0-{cores - 1}");
             for (var c = from; c <= to; c++) host.Add(c);
@@ -35,13 +32,7 @@ public sealed record CoreSplit(IReadOnlyList<int> Host, IReadOnlyList<int> Other
     /// <summary>Moves every thread of this process onto <paramref name="cpus"/>; processes it starts afterwards inherit them.</summary>
     public static void PinThisProcess(string cpus)
     {
-        var taskset = Process.Start(new ProcessStartInfo("taskset", ["-a", "-c", "-p", cpus, Environment.ProcessId.ToString()])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true,
-        }) ?? throw new InvalidOperationException("could not start taskset");
-        var error = taskset.StandardError.ReadToEnd();
-        taskset.StandardOutput.ReadToEnd();
-        taskset.WaitForExit();
-        if (taskset.ExitCode != 0) throw new InvalidOperationException($"taskset -a -c -p {cpus} failed ({taskset.ExitCode}): {error.Trim()}");
+        var (code, _, error) = BenchCommand.Exec("taskset", ["-a", "-c", "-p", cpus, Environment.ProcessId.ToString()]);
+        if (code != 0) throw new InvalidOperationException($"taskset -a -c -p {cpus} failed ({code}): {error}");
     }
 }
