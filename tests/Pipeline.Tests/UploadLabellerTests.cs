@@ -82,6 +82,33 @@ public class UploadLabellerTests(PublishedModelStorage storage) : IClassFixture<
         foreach (var name in results.Keys) Assert.Equal(etags[name], (await _containers.Labels.GetBlobClient(name).GetPropertiesAsync()).Value.ETag);
     }
 
+    [Fact]
+    public async Task A_long_list_is_labelled_as_a_line_each_outcome_as_soon_as_it_is_done_with_few_uploads_claimed_ahead()
+    {
+        await _containers.EnsureContainersAsync();
+        var names = Enumerable.Range(0, 60).Select(i => $"line/photo-{i:00}.jpg").ToList();
+        foreach (var (name, i) in names.Select((n, i) => (n, i)))
+            await _containers.Uploads.GetBlobClient(name).UploadAsync(new BinaryData(SyntheticPhotos.Jpeg(SyntheticPhotos.Classes[i % 3], 5000 + i)));
+        var labeller = new UploadLabeller(_containers, storage.Services.GetRequiredService<PublishedModel>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<UploadLabeller>.Instance) { MaxBatch = 4 };
+        int Claimed() => storage.Traffic.Count("PUT", $"/{StorageNames.Claims}/line/");
+        var before = Claimed();
+
+        var outcomes = new List<UploadOutcome>();
+        int? claimedAtFirstOutcome = null;
+        await foreach (var outcome in labeller.LabelEachAsync(names))
+        {
+            claimedAtFirstOutcome ??= Claimed() - before;
+            outcomes.Add(outcome);
+        }
+
+        Assert.Equal(names.Order(), outcomes.Select(o => o.Upload).Order());
+        Assert.All(outcomes, o => Assert.NotNull(o.Result?.Label));
+        Assert.Equal(60, Claimed() - before);
+        // Two passes of 4 ahead of the featurizer, the pass being featurized and the one finishing, not the whole list.
+        Assert.InRange(claimedAtFirstOutcome!.Value, 1, 6 * labeller.MaxBatch);
+    }
+
     [Theory]
     [InlineData("notes.txt", false)]
     [InlineData("broken.jpg", true)]

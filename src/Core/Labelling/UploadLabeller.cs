@@ -3,6 +3,7 @@ using Azure.Storage.Blobs.Models;
 using Flowers.Diagnostics;
 using Flowers.Featurize;
 using Flowers.Storage;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Flowers.Labelling;
@@ -28,6 +29,9 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     /// <summary>Uploads labelled with one pass of the featurizer: enough to keep both of its threads busy, few enough
     /// that a batch's claims are held a second or two (other hosts take the rest).</summary>
     public int MaxBatch { get; init; } = 16;
+
+    /// <summary>One featurizer pass at a time in this process: it uses every core it has.</summary>
+    private readonly SemaphoreSlim _featurizer = new(1);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<LabelResult?>>> _inFlight = new(StringComparer.Ordinal);
 
@@ -160,8 +164,8 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
     }
 
     /// <summary>
-    /// Labels many uploads with one look at the model and one pass of the featurizer a batch of <see cref="MaxBatch"/>
-    /// (a burst labels as fast as training featurizes). An upload another labeller (host) holds is left to it
+    /// Labels many uploads with one look at the model and passes of the featurizer of up to <see cref="MaxBatch"/>
+    /// photos (a burst labels as fast as training featurizes). An upload another labeller (host) holds is left to it
     /// (<see cref="UploadOutcome.ClaimedElsewhere"/>); one that fails costs only itself (<see cref="UploadOutcome.Failure"/>).
     /// </summary>
     public async Task<IReadOnlyList<UploadOutcome>> LabelBatchAsync(IReadOnlyList<string> uploadNames, CancellationToken ct = default) =>
@@ -169,93 +173,218 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
 
     private async Task<IReadOnlyList<UploadOutcome>> LabelBatchAsync(IReadOnlyList<string> uploadNames, bool unlabelledOnly, CancellationToken ct)
     {
+        var outcomes = new Dictionary<string, UploadOutcome>(StringComparer.Ordinal);
+        await foreach (var outcome in LabelEachAsync(uploadNames, unlabelledOnly, ct)) outcomes[outcome.Upload] = outcome;
+        return uploadNames.Distinct(StringComparer.Ordinal).Select(n => outcomes[n]).ToList();
+    }
+
+    /// <summary>As <see cref="LabelBatchAsync(IReadOnlyList{string}, CancellationToken)"/>, each upload's outcome as soon as
+    /// it is done, so a caller can hand over more uploads before these are all labelled.</summary>
+    public IAsyncEnumerable<UploadOutcome> LabelEachAsync(IReadOnlyList<string> uploadNames, CancellationToken ct = default) =>
+        LabelEachAsync(uploadNames, unlabelledOnly: false, ct);
+
+    private async IAsyncEnumerable<UploadOutcome> LabelEachAsync(IReadOnlyList<string> uploadNames, bool unlabelledOnly,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
         await storage.EnsureContainersAsync(ct);
-        var names = uploadNames.Distinct(StringComparer.Ordinal).ToList();
-        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, UploadOutcome>(StringComparer.Ordinal);
-        // Two batches at a time: one's storage calls overlap the other's featurizing.
-        await Parallel.ForEachAsync(names.Chunk(MaxBatch), new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
-            async (batch, token) => await LabelOneBatchAsync(batch, unlabelledOnly, outcomes, token));
-        return names.Select(n => outcomes[n]).ToList();
+        var done = Channel.CreateUnbounded<UploadOutcome>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var line = new LabellingLine(this, unlabelledOnly, done.Writer).RunAsync(uploadNames.Distinct(StringComparer.Ordinal).ToList(), stop.Token);
+        try
+        {
+            await foreach (var outcome in done.Reader.ReadAllAsync(ct)) yield return outcome;
+        }
+        finally
+        {
+            await stop.CancelAsync(); // the caller stopped reading: the line stops, and releases what it claimed
+            await line;
+        }
     }
 
     private const int StorageParallelism = 8;
 
-    private async Task LabelOneBatchAsync(string[] names, bool unlabelledOnly,
-        System.Collections.Concurrent.ConcurrentDictionary<string, UploadOutcome> outcomes, CancellationToken ct)
+    private ILogger Log => log;
+
+    /// <summary>
+    /// One call's uploads in three stages that run side by side: claimed and read (storage, several at a time), labelled
+    /// in featurizer passes of whatever has been read meanwhile (CPU, one pass at a time in this process), then marked,
+    /// written and released (storage). The featurizer so never waits for a batch's slowest storage call, and storage
+    /// never for a pass; what is claimed ahead of the featurizer is bounded, so claims are held for seconds.
+    /// </summary>
+    private sealed class LabellingLine(UploadLabeller labeller, bool unlabelledOnly, ChannelWriter<UploadOutcome> done)
     {
-        var classifier = await CurrentModelAsync(ct);
-        var claims = new System.Collections.Concurrent.ConcurrentBag<UploadClaim>();
-        var looks = new System.Collections.Concurrent.ConcurrentDictionary<string, (Look Look, FlowersTelemetry.Labelling Telemetry)>(StringComparer.Ordinal);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = StorageParallelism, CancellationToken = ct };
-        UploadOutcome Failure(string name, Exception e)
+        private sealed record Claimed(UploadClaim Claim, Look Look, FlowersTelemetry.Labelling Telemetry);
+
+        private readonly Channel<Claimed> _read = Channel.CreateUnbounded<Claimed>();
+        private readonly SemaphoreSlim _ahead = new(2 * labeller.MaxBatch);
+        private readonly SemaphoreSlim _finishing = new(StorageParallelism);
+        private readonly SemaphoreSlim _readDone = new(0);
+        private int _reading;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<UploadClaim, byte> _held = new();
+        private readonly List<Task> _finishes = [];
+
+        /// <summary>Never throws: an error that stops the line completes <c>done</c> with it.</summary>
+        public async Task RunAsync(List<string> names, CancellationToken ct)
         {
-            log.LogDebug(e, "Labelling upload {Name} failed ({Error})", name, e.Message); // the caller says what happens next
+            try
+            {
+                var classifier = await labeller.CurrentModelAsync(ct);
+                var reading = ReadAllAsync(names, classifier, ct);
+                await FeaturizeAllAsync(classifier, ct);
+                await reading;
+                Task[] finishes;
+                lock (_finishes) finishes = [.. _finishes];
+                await Task.WhenAll(finishes);
+                done.TryComplete();
+            }
+            catch (Exception e) { done.TryComplete(e); }
+            finally
+            {
+                // Stopped part way (cancelled): what is still claimed is released for the next labeller.
+                await Parallel.ForEachAsync(_held.Keys, new ParallelOptions { MaxDegreeOfParallelism = StorageParallelism }, async (claim, _) => await claim.DisposeAsync());
+            }
+        }
+
+        private async Task ReadAllAsync(List<string> names, Flowers.Classify.PhotoClassifier? classifier, CancellationToken ct)
+        {
+            try
+            {
+                await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = StorageParallelism, CancellationToken = ct },
+                    async (name, token) => await ReadAsync(name, classifier, token));
+            }
+            finally { _read.Writer.TryComplete(); }
+        }
+
+        private async Task ReadAsync(string name, Flowers.Classify.PhotoClassifier? classifier, CancellationToken ct)
+        {
+            await _ahead.WaitAsync(ct);
+            Interlocked.Increment(ref _reading);
+            var handedOn = false;
+            FlowersTelemetry.Labelling? telemetry = null;
+            UploadClaim? claim = null;
+            try
+            {
+                claim = await labeller._claims.TryClaimAsync(name, ct);
+                if (claim is null)
+                {
+                    done.TryWrite(new UploadOutcome(name, null, ClaimedElsewhere: true)); // counted by the host that holds it
+                    return;
+                }
+                _held[claim] = 0;
+                telemetry = FlowersTelemetry.StartLabelling(name);
+                var (answer, unchanged, look) = await labeller.LookAsync(name, unlabelledOnly, classifier, ct);
+                if (look is { Content: not null })
+                {
+                    await _read.Writer.WriteAsync(new Claimed(claim, look, telemetry), ct);
+                    handedOn = true;
+                }
+                else if (look is not null) // nothing to featurize (too large): its result is written now
+                {
+                    handedOn = true;
+                    _ahead.Release();
+                    Finish(new Claimed(claim, look, telemetry), look.Result!);
+                }
+                else
+                {
+                    done.TryWrite(new UploadOutcome(name, unchanged ? telemetry.Unchanged(answer!) : telemetry.Done(answer)));
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                telemetry ??= FlowersTelemetry.StartLabelling(name); // a failed claim is this upload's error too
+                telemetry.Threw(e);
+                done.TryWrite(Failure(name, e));
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _reading);
+                _readDone.Release();
+                if (!handedOn)
+                {
+                    _ahead.Release();
+                    telemetry?.Dispose();
+                    if (claim is not null) await ReleaseAsync(claim);
+                }
+            }
+        }
+
+        private async Task FeaturizeAllAsync(Flowers.Classify.PhotoClassifier? classifier, CancellationToken ct)
+        {
+            while (await _read.Reader.WaitToReadAsync(ct))
+            {
+                // A full pass while more is being read: a pass of one or two photos costs the featurizer's setup (its
+                // threads, their buffers) for little work.
+                while (_read.Reader.Count < labeller.MaxBatch && Volatile.Read(ref _reading) > 0) await _readDone.WaitAsync(ct);
+                var pass = new List<Claimed>(labeller.MaxBatch);
+                while (pass.Count < labeller.MaxBatch && _read.Reader.TryRead(out var item)) pass.Add(item);
+                _ahead.Release(pass.Count);
+                Dictionary<string, (string Key, Flowers.Classify.PhotoLabel? Label, string? Error)>? labels = null;
+                await labeller._featurizer.WaitAsync(ct);
+                try
+                {
+                    labels = await Task.Run(() => classifier!.ClassifyAll(
+                        pass.Select(c => new PhotoBytes(c.Look.Upload.Name, c.Look.Content!.ToMemory())), ct).ToDictionary(r => r.Key), ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    foreach (var item in pass) Fail(item, e);
+                    continue;
+                }
+                finally { labeller._featurizer.Release(); }
+                foreach (var item in pass)
+                {
+                    var (look, name) = (item.Look, item.Look.Upload.Name);
+                    Finish(item, labels[name] is { Label: { } label } ? labeller.Labelled(look, label) : labeller.Failed(name, look.Classifier.ModelId, labels[name].Error!));
+                }
+            }
+        }
+
+        private void Finish(Claimed item, LabelResult result)
+        {
+            var finish = FinishAsync(item, result);
+            lock (_finishes) _finishes.Add(finish);
+        }
+
+        private void Fail(Claimed item, Exception e)
+        {
+            item.Telemetry.Threw(e);
+            item.Telemetry.Dispose();
+            done.TryWrite(Failure(item.Look.Upload.Name, e));
+            lock (_finishes) _finishes.Add(ReleaseAsync(item.Claim));
+        }
+
+        private async Task FinishAsync(Claimed item, LabelResult result)
+        {
+            var name = item.Look.Upload.Name;
+            UploadOutcome? outcome = null;
+            await _finishing.WaitAsync();
+            try { outcome = new UploadOutcome(name, item.Telemetry.Done(await labeller.FinishAsync(item.Look, result, CancellationToken.None))); }
+            catch (UploadChangedException) { item.Telemetry.Superseded(); }
+            catch (Exception e) { item.Telemetry.Threw(e); outcome = Failure(name, e); }
+            finally
+            {
+                item.Telemetry.Dispose();
+                await ReleaseAsync(item.Claim);
+                _finishing.Release();
+            }
+            // Replaced while it was labelled: its new version is labelled on its own, now that its claim is released.
+            if (outcome is null)
+            {
+                try { outcome = new UploadOutcome(name, await labeller.LabelAsync(name, unlabelledOnly, CancellationToken.None)); }
+                catch (Exception e) { outcome = Failure(name, e); }
+            }
+            done.TryWrite(outcome);
+        }
+
+        private async Task ReleaseAsync(UploadClaim claim)
+        {
+            if (_held.TryRemove(claim, out _)) await claim.DisposeAsync();
+        }
+
+        private UploadOutcome Failure(string name, Exception e)
+        {
+            labeller.Log.LogDebug(e, "Labelling upload {Name} failed ({Error})", name, e.Message); // the caller says what happens next
             return new UploadOutcome(name, null, e.Message);
-        }
-        try
-        {
-            await Parallel.ForEachAsync(names, parallel, async (name, token) =>
-            {
-                FlowersTelemetry.Labelling? telemetry = null;
-                try
-                {
-                    if (await _claims.TryClaimAsync(name, token) is not { } claim)
-                    {
-                        outcomes[name] = new UploadOutcome(name, null, ClaimedElsewhere: true); // counted by the host that holds it
-                        return;
-                    }
-                    claims.Add(claim);
-                    telemetry = FlowersTelemetry.StartLabelling(name);
-                    var (answer, unchanged, look) = await LookAsync(name, unlabelledOnly, classifier, token);
-                    if (look is not null) { looks[name] = (look, telemetry); return; }
-                    outcomes[name] = new UploadOutcome(name, unchanged ? telemetry.Unchanged(answer!) : telemetry.Done(answer));
-                    telemetry.Dispose();
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
-                {
-                    telemetry ??= FlowersTelemetry.StartLabelling(name); // a failed claim is this upload's error too
-                    telemetry.Threw(e);
-                    telemetry.Dispose();
-                    outcomes[name] = Failure(name, e);
-                }
-            });
-
-            // One pass of the featurizer over every photo of the batch (CPU-bound: off the storage calls' threads).
-            var photos = looks.Values.Where(l => l.Look.Content is not null).Select(l => l.Look).ToList();
-            var labels = photos.Count == 0 ? [] : await Task.Run(() => classifier!.ClassifyAll(
-                photos.Select(l => new PhotoBytes(l.Upload.Name, l.Content!.ToMemory())), ct).ToDictionary(r => r.Key), ct);
-
-            await Parallel.ForEachAsync(looks.Values, parallel, async (item, token) =>
-            {
-                var (look, telemetry) = item;
-                var name = look.Upload.Name;
-                try
-                {
-                    var result = look.Result ?? (labels[name] is { Label: { } label } ? Labelled(look, label) : Failed(name, look.Classifier.ModelId, labels[name].Error!));
-                    outcomes[name] = new UploadOutcome(name, telemetry.Done(await FinishAsync(look, result, token)));
-                }
-                catch (UploadChangedException)
-                {
-                    telemetry.Superseded();
-                    outcomes[name] = new UploadOutcome(name, null, Superseded: true);
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
-                {
-                    telemetry.Threw(e);
-                    outcomes[name] = Failure(name, e);
-                }
-                finally { telemetry.Dispose(); }
-            });
-        }
-        finally
-        {
-            await Parallel.ForEachAsync(claims, new ParallelOptions { MaxDegreeOfParallelism = StorageParallelism }, async (claim, _) => await claim.DisposeAsync());
-        }
-        // Replaced while the batch labelled it: its new version is labelled on its own, now that its claim is released.
-        foreach (var name in names.Where(n => outcomes[n].Superseded))
-        {
-            try { outcomes[name] = new UploadOutcome(name, await LabelAsync(name, unlabelledOnly, ct)); }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested) { outcomes[name] = Failure(name, e); }
         }
     }
 
