@@ -20,8 +20,9 @@ public sealed record PipelineBenchSettings(int Uploads, int Burst, int Hosts = 3
 /// `flowers host` child process trains on them twice (cold, then with the feature cache warm); a second, new
 /// `flowers host` process labels one photo (cold start), then N photos one by one (latency), then M at once
 /// (throughput). Peak RSS is each child's VmHWM: the training host's while featurizing, the labelling host's
-/// while labelling. With <see cref="PipelineBenchSettings.Cores"/>, the featurizer baseline and every host run on the
-/// host cores, and Azurite and this process on the others.
+/// while labelling. The burst's ratios pair it with the featurizer measured again right before it. With
+/// <see cref="PipelineBenchSettings.Cores"/>, the featurizer baselines and every host run on the host cores, and
+/// Azurite and this process on the others.
 /// </summary>
 static class PipelineBenchmark
 {
@@ -37,9 +38,9 @@ static class PipelineBenchmark
 
     sealed class Samples
     {
-        public List<double> Featurize = [], FeaturizeRate = [], Cold = [], Warm = [], P50 = [], P95 = [], LatencyMax = [],
+        public List<double> Featurize = [], Cold = [], Warm = [], P50 = [], P95 = [], LatencyMax = [],
             BurstRate = [], BurstRateOneByOne = [], ColdStart = [], RssTraining = [], RssLabelling = [],
-            FeaturizeCpu = [], HostCpu = [], AzuriteCpu = [];
+            FeaturizeCpu = [], HostCpu = [], AzuriteCpu = [], BurstFeaturizeRate = [], BurstFeaturizeCpu = [];
         /// <summary>CPU of each burst in batches: (host, Azurite, client) seconds a labelled photo.</summary>
         public List<(double Host, double Azurite, double Client)> BurstCpuShares = [];
         public List<Flowers.Pipeline.StageSeconds> ColdStages = [], WarmStages = [];
@@ -54,26 +55,16 @@ static class PipelineBenchmark
         var s = new Samples();
         try
         {
-            // At the input size a training run on these photos chooses, so that both featurize alike.
-            var options = context.InputSize().Apply(new FeaturizerOptions());
             if (settings.Cores is { } cores)
             {
                 CoreSplit.PinThisProcess(cores.HostList);
                 console.MarkupLineInterpolated($"  featurizer baseline on CPU {cores.HostList}, as the hosts will be; Azurite and the client then on CPU {cores.OthersList}");
             }
-            using (var featurizer = PhotoFeaturizer.Create(options))
+            for (var r = 0; r < context.Repeat; r++)
             {
-                featurizer.FeaturizeAll(context.Photos.Take(10).Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count();
-                for (var r = 0; r < context.Repeat; r++)
-                {
-                    var sw = Stopwatch.StartNew();
-                    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                    var done = featurizer.FeaturizeAll(context.Photos.Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count(o => o.Succeeded);
-                    s.Featurize.Add(sw.Elapsed.TotalSeconds);
-                    s.FeaturizeCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
-                    s.FeaturizeRate.Add(done / sw.Elapsed.TotalSeconds);
-                    console.MarkupLineInterpolated($"  featurizer alone ({options.Id}): {context.Photos.Count} photos in {s.Featurize[^1]:0.0} s, {s.FeaturizeCpu[^1]:0.0} s of CPU");
-                }
+                var (seconds, cpu, _) = FeaturizeAlone(context, "featurizer alone");
+                s.Featurize.Add(seconds);
+                s.FeaturizeCpu.Add(cpu);
             }
             // Before any Azurite starts: it inherits this process's cores.
             if (settings.Cores is { } split) CoreSplit.PinThisProcess(split.OthersList);
@@ -106,12 +97,13 @@ static class PipelineBenchmark
             new($"label latency p50 ({settings.Uploads} uploads one by one)", m(s.P50), "s", 1.0, AtMost: true),
             new("label latency p95", m(s.P95), "s", 2.0, AtMost: true),
             new($"label throughput ({settings.Burst} uploads at once)", m(s.BurstRate), "photos/s", Samples: s.BurstRate),
-            new("label throughput / featurization throughput", m(s.BurstRate.Zip(s.FeaturizeRate, (b, f) => b / f)), "x", 0.9),
+            new("featurization throughput, featurizer alone right before the burst", m(s.BurstFeaturizeRate), "photos/s", Samples: s.BurstFeaturizeRate),
+            new("label throughput / featurization throughput", m(s.BurstRate.Zip(s.BurstFeaturizeRate, (b, f) => b / f)), "x", 0.9),
             new($"label throughput one upload at a time (the labelling before batches), same uploads", m(s.BurstRateOneByOne), "photos/s", Samples: s.BurstRateOneByOne),
-            new("  one at a time / featurization throughput", m(s.BurstRateOneByOne.Zip(s.FeaturizeRate, (b, f) => b / f)), "x"),
+            new("  one at a time / featurization throughput", m(s.BurstRateOneByOne.Zip(s.BurstFeaturizeRate, (b, f) => b / f)), "x"),
             new("  batches / one at a time", m(s.BurstRate.Zip(s.BurstRateOneByOne, (b, o) => b / o)), "x"),
             new("  host CPU a labelled photo in the burst / featurizer CPU a photo (what one Azure instance would see)",
-                m(s.BurstCpuShares.Zip(s.FeaturizeCpu, (b, f) => b.Host / (f / context.Photos.Count))), "x"),
+                m(s.BurstCpuShares.Zip(s.BurstFeaturizeCpu, (b, f) => b.Host / (f / context.Photos.Count))), "x"),
             new("  Azurite / host CPU in the burst (storage, which on Azure is not on the instance)", m(s.BurstCpuShares.Select(b => b.Azurite / b.Host).ToList()), "x"),
             new("  client / host CPU in the burst (uploads and polls for results)", m(s.BurstCpuShares.Select(b => b.Client / b.Host).ToList()), "x"),
             new("cold start: new host process to first label", m(s.ColdStart), "s", 1.0, AtMost: true),
@@ -165,6 +157,21 @@ static class PipelineBenchmark
 
     const int ColdStartsPerRepeat = 3;
 
+    /// <summary>The featurizer on the photos in this process, at the input size a training run on them chooses (so both
+    /// featurize alike), on the hosts' cores when they are split off: seconds, CPU seconds, photos a second.</summary>
+    static (double Seconds, double Cpu, double Rate) FeaturizeAlone(BenchContext context, string what)
+    {
+        var options = context.InputSize().Apply(new FeaturizerOptions());
+        using var featurizer = PhotoFeaturizer.Create(options);
+        featurizer.FeaturizeAll(context.Photos.Take(10).Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count();
+        var sw = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var done = featurizer.FeaturizeAll(context.Photos.Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count(o => o.Succeeded);
+        var (seconds, used) = (sw.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+        context.Console.MarkupLineInterpolated($"  {what} ({options.Id}): {context.Photos.Count} photos in {seconds:0.0} s, {used:0.0} s of CPU");
+        return (seconds, used, done / seconds);
+    }
+
     const int ScaleOutShardSize = 16;
 
     static async Task LabelAsync(BenchContext context, PipelineBenchSettings settings, Azurite azurite, Samples s)
@@ -206,6 +213,12 @@ static class PipelineBenchmark
         s.P95.Add(Percentile(latencies, 0.95));
         context.Console.MarkupLineInterpolated($"    latency over {latencies.Count}: p50 {s.P50[^1]:0.000} s, p95 {s.P95[^1]:0.000} s, max {latencies[^1]:0.000} s");
 
+        // The burst's baseline right before it, on the cores the host labels on: the machine's speed drifts over minutes.
+        if (settings.Cores is { } cores) CoreSplit.PinThisProcess(cores.HostList);
+        var (_, featurizeCpu, featurizeRate) = FeaturizeAlone(context, "  featurizer alone, before the burst");
+        if (settings.Cores is { } split) CoreSplit.PinThisProcess(split.OthersList);
+        s.BurstFeaturizeRate.Add(featurizeRate);
+        s.BurstFeaturizeCpu.Add(featurizeCpu);
         var burst = Enumerable.Range(0, settings.Burst).Select(i => photos[i % photos.Count]).ToList();
         s.BurstRate.Add(await BurstAsync(context, [host], azurite, burst, s, "in batches", s.BurstCpuShares));
         s.RssLabelling.Add(PeakRssMiB(host));
