@@ -138,7 +138,7 @@ static string RepoRoot()
     return Directory.GetCurrentDirectory();
 }
 
-/// <summary>A photo's frozen features (both views, 960 each) and its stage-3 activations (both views).</summary>
+/// <summary>A photo's frozen features (both views, <see cref="Network.Dimension"/> each) and its stage-3 activations (both views).</summary>
 sealed record PhotoActivations(string Key, PhotoFeatures Features, float[][] Stage3);
 
 /// <summary>The product's float network (batch normalisation folded) with stage 3's end as a second output.</summary>
@@ -173,7 +173,13 @@ sealed class Network
         return new Network { Model = model, Stage3End = end, Convs = [rest[0], shortcut, .. rest.Skip(1)], Weights = weights };
     }
 
-    public string Stage3Shape(int size) => $"[256, {Side(size)}, {Side(size)}]";
+    /// <summary>The product's multi-level feature layout: channels of stages 1-4, pooled and put side by side.</summary>
+    public static readonly IReadOnlyList<int> Stages = new FeaturizerOptions().StageChannels;
+    public static int Stage3Channels => Stages[2];
+    public static int Stage4Channels => Stages[3];
+    public static int Dimension => Stages.Sum();
+
+    public string Stage3Shape(int size) => $"[{Stage3Channels}, {Side(size)}, {Side(size)}]";
     public static int Side(int size) => (size + 15) / 16;
 
     public LastStage LastStage(int classes) => new(this, classes);
@@ -212,7 +218,7 @@ sealed class LastStage : nn.Module<Tensor, Tensor>
             var p = node.Attribute.FirstOrDefault(a => a.Name == "pads")?.Ints.ToArray() ?? [0, 0, 0, 0];
             pads = [.. pads, [p[1], p[3], p[0], p[2]]];
         }
-        head = nn.Linear(512, classes);
+        head = nn.Linear(Network.Stage4Channels, classes);
         RegisterComponents();
     }
 
@@ -226,7 +232,7 @@ sealed class LastStage : nn.Module<Tensor, Tensor>
         return y.mean([2, 3]);
     }
 
-    public Tensor Shape(float[] input, int n, int size) => torch.tensor(input, [n, 256, Network.Side(size), Network.Side(size)]);
+    public Tensor Shape(float[] input, int n, int size) => torch.tensor(input, [n, Network.Stage3Channels, Network.Side(size), Network.Side(size)]);
 
     public override Tensor forward(Tensor x) => head.forward(Features(x));
 
@@ -250,7 +256,7 @@ sealed class LastStage : nn.Module<Tensor, Tensor>
     public void FitHead(List<(int Label, float[][] Views)> train)
     {
         using var scope = torch.NewDisposeScope();
-        var x = torch.tensor(train.SelectMany(t => t.Views.SelectMany(v => v)).ToArray(), [train.Sum(t => t.Views.Length), 512]);
+        var x = torch.tensor(train.SelectMany(t => t.Views.SelectMany(v => v)).ToArray(), [train.Sum(t => t.Views.Length), Network.Stage4Channels]);
         var y = torch.tensor(train.SelectMany(t => t.Views.Select(_ => (long)t.Label)).ToArray());
         using var optimizer = optim.Adam(head.parameters(), 0.01, weight_decay: 1e-3);
         for (var i = 0; i < 300; i++)
@@ -272,7 +278,7 @@ static class Activations
         Directory.CreateDirectory(cacheDir);
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(",", ds.Photos.Select(p => p.ContentHash)) + $"/{size}")))[..16];
         var file = Path.Combine(cacheDir, $"stage3-{size}-{key}.bin");
-        var perView = 256 * Network.Side(size) * Network.Side(size);
+        var perView = Network.Stage3Channels * Network.Side(size) * Network.Side(size);
         var result = new Dictionary<string, PhotoActivations>();
         if (File.Exists(file))
         {
@@ -282,7 +288,7 @@ static class Activations
             {
                 var hash = r.ReadString();
                 float[] Read(int n) { var a = new float[n]; r.Read(MemoryMarshal.AsBytes(a.AsSpan())); return a; }
-                var features = new PhotoFeatures([Read(960), Read(960)]);
+                var features = new PhotoFeatures([Read(Network.Dimension), Read(Network.Dimension)]);
                 result[hash] = new PhotoActivations(hash, features, [Read(perView), Read(perView)]);
             }
             return result;
@@ -304,7 +310,7 @@ static class Activations
                 using var outputs = session!.Run(new RunOptions(), [ResNet18Model.InputName], [tensor], [ResNet18Model.OutputName, network.Stage3End]);
                 var f = outputs[0].GetTensorDataAsSpan<float>();
                 var a = outputs[1].GetTensorDataAsSpan<float>();
-                done[p.ContentHash] = new PhotoActivations(p.ContentHash, new PhotoFeatures([f[..960].ToArray(), f[960..].ToArray()]),
+                done[p.ContentHash] = new PhotoActivations(p.ContentHash, new PhotoFeatures([f[..Network.Dimension].ToArray(), f[Network.Dimension..].ToArray()]),
                     [a[..perView].ToArray(), a[perView..].ToArray()]);
             }
             finally { sessions.Add(session!); }
