@@ -226,23 +226,35 @@ public sealed class UploadLabeller(FlowersStorage storage, PublishedModel model,
         /// <summary>Never throws: an error that stops the line completes <c>done</c> with it.</summary>
         public async Task RunAsync(List<string> names, CancellationToken ct)
         {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var reading = Task.CompletedTask;
             try
             {
-                var classifier = await labeller.CurrentModelAsync(ct);
-                var reading = ReadAllAsync(names, classifier, ct);
-                await FeaturizeAllAsync(classifier, ct);
+                var classifier = await labeller.CurrentModelAsync(stop.Token);
+                reading = ReadAllAsync(names, classifier, stop.Token);
+                await FeaturizeAllAsync(classifier, stop.Token);
                 await reading;
-                Task[] finishes;
-                lock (_finishes) finishes = [.. _finishes];
-                await Task.WhenAll(finishes);
+                await Task.WhenAll(Finishes());
                 done.TryComplete();
             }
-            catch (Exception e) { done.TryComplete(e); }
+            catch (Exception e)
+            {
+                // One stage stopped (cancelled, or failed): the other stops too, and what has begun finishing finishes.
+                await stop.CancelAsync();
+                try { await reading; } catch (Exception) { } // its error, if any, is the one reported or comes from the same stop
+                try { await Task.WhenAll(Finishes()); } catch (Exception) { } // each reports its own outcome
+                done.TryComplete(e);
+            }
             finally
             {
-                // Stopped part way (cancelled): what is still claimed is released for the next labeller.
+                // Stopped part way: what is still claimed (read, never featurized) is released for the next labeller.
                 await Parallel.ForEachAsync(_held.Keys, new ParallelOptions { MaxDegreeOfParallelism = StorageParallelism }, async (claim, _) => await claim.DisposeAsync());
             }
+        }
+
+        private Task[] Finishes()
+        {
+            lock (_finishes) return [.. _finishes];
         }
 
         private async Task ReadAllAsync(List<string> names, Flowers.Classify.PhotoClassifier? classifier, CancellationToken ct)
