@@ -56,18 +56,13 @@ static class PipelineBenchmark
         try
         {
             if (settings.Cores is { } cores)
-            {
-                CoreSplit.PinThisProcess(cores.HostList);
-                console.MarkupLineInterpolated($"  featurizer baseline on CPU {cores.HostList}, as the hosts will be; Azurite and the client then on CPU {cores.OthersList}");
-            }
+                console.MarkupLineInterpolated($"  featurizer baselines on CPU {cores.HostList}, as the hosts will be; Azurite and the client on CPU {cores.OthersList}");
             for (var r = 0; r < context.Repeat; r++)
             {
-                var (seconds, cpu, _) = FeaturizeAlone(context, "featurizer alone");
+                var (seconds, cpu, _) = FeaturizeAlone(context, settings, "featurizer alone");
                 s.Featurize.Add(seconds);
                 s.FeaturizeCpu.Add(cpu);
             }
-            // Before any Azurite starts: it inherits this process's cores.
-            if (settings.Cores is { } split) CoreSplit.PinThisProcess(split.OthersList);
             for (var r = 0; r < context.Repeat; r++)
             {
                 console.MarkupLineInterpolated($"  pipeline repeat {r + 1}/{context.Repeat}: fresh Azurite");
@@ -158,18 +153,26 @@ static class PipelineBenchmark
     const int ColdStartsPerRepeat = 3;
 
     /// <summary>The featurizer on the photos in this process, at the input size a training run on them chooses (so both
-    /// featurize alike), on the hosts' cores when they are split off: seconds, CPU seconds, photos a second.</summary>
-    static (double Seconds, double Cpu, double Rate) FeaturizeAlone(BenchContext context, string what)
+    /// featurize alike), on the hosts' cores when they are split off: seconds, CPU seconds, photos a second. This
+    /// process is back on the other cores afterwards, before any Azurite it starts (which inherits them).</summary>
+    static (double Seconds, double Cpu, double Rate) FeaturizeAlone(BenchContext context, PipelineBenchSettings settings, string what)
     {
-        var options = context.InputSize().Apply(new FeaturizerOptions());
-        using var featurizer = PhotoFeaturizer.Create(options);
-        featurizer.FeaturizeAll(context.Photos.Take(10).Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count();
-        var sw = Stopwatch.StartNew();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var done = featurizer.FeaturizeAll(context.Photos.Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count(o => o.Succeeded);
-        var (seconds, used) = (sw.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
-        context.Console.MarkupLineInterpolated($"  {what} ({options.Id}): {context.Photos.Count} photos in {seconds:0.0} s, {used:0.0} s of CPU");
-        return (seconds, used, done / seconds);
+        if (settings.Cores is { } cores) CoreSplit.PinThisProcess(cores.HostList);
+        try { return Measure(); }
+        finally { if (settings.Cores is { } split) CoreSplit.PinThisProcess(split.OthersList); }
+
+        (double, double, double) Measure()
+        {
+            var options = context.InputSize().Apply(new FeaturizerOptions());
+            using var featurizer = PhotoFeaturizer.Create(options);
+            featurizer.FeaturizeAll(context.Photos.Take(10).Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count();
+            var sw = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var done = featurizer.FeaturizeAll(context.Photos.Select(p => new PhotoBytes(p, File.ReadAllBytes(p)))).Count(o => o.Succeeded);
+            var (seconds, used) = (sw.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+            context.Console.MarkupLineInterpolated($"  {what} ({options.Id}): {context.Photos.Count} photos in {seconds:0.0} s, {used:0.0} s of CPU");
+            return (seconds, used, done / seconds);
+        }
     }
 
     const int ScaleOutShardSize = 16;
@@ -214,9 +217,7 @@ static class PipelineBenchmark
         context.Console.MarkupLineInterpolated($"    latency over {latencies.Count}: p50 {s.P50[^1]:0.000} s, p95 {s.P95[^1]:0.000} s, max {latencies[^1]:0.000} s");
 
         // The burst's baseline right before it, on the cores the host labels on: the machine's speed drifts over minutes.
-        if (settings.Cores is { } cores) CoreSplit.PinThisProcess(cores.HostList);
-        var (_, featurizeCpu, featurizeRate) = FeaturizeAlone(context, "  featurizer alone, before the burst");
-        if (settings.Cores is { } split) CoreSplit.PinThisProcess(split.OthersList);
+        var (_, featurizeCpu, featurizeRate) = FeaturizeAlone(context, settings, "  featurizer alone, before the burst");
         s.BurstFeaturizeRate.Add(featurizeRate);
         s.BurstFeaturizeCpu.Add(featurizeCpu);
         var burst = Enumerable.Range(0, settings.Burst).Select(i => photos[i % photos.Count]).ToList();
