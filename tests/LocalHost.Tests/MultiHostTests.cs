@@ -31,7 +31,7 @@ public sealed partial class MultiHostTests(ITestOutputHelper output) : IAsyncLif
     {
         var storage = new FlowersStorage(new BlobServiceClient(_azurite.ConnectionString));
         await storage.EnsureContainersAsync();
-        var photos = LocalRun.PhotoFolder(perClass: 24);
+        var photos = LocalRun.PhotoFolder(perClass: 48);
         var uploads = new List<string>();
         async Task UploadAsync(string phase, int count)
         {
